@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+
+const DEFAULT_CATALOG = fileURLToPath(new URL('../../../../pipelines/catalog.yaml', import.meta.url));
+const DAY = 86_400;
+
+/** Every variable the gateway reads, with its default; validated once at start-up (DESIGN §4). */
+const GatewayEnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 8080 }),
+  /** 0.0.0.0 so Kubernetes probes reach the pod; `npm start` narrows it to loopback. */
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
+  NATS_USER: Type.Optional(Type.String()),
+  NATS_PASSWORD: Type.Optional(Type.String()),
+  NATS_TOKEN: Type.Optional(Type.String()),
+  /** Comma-separated `tenant:key` pairs. */
+  FERRY_API_KEYS: Type.Optional(Type.String()),
+  /** A file of `tenant:sha256:<hex of the key>` lines, so the gateway never holds keys in clear. */
+  FERRY_API_KEYS_FILE: Type.Optional(Type.String()),
+  /** `off` serves every request as tenant `default`. Only for a closed laptop setup. */
+  FERRY_AUTH: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  FERRY_PIPELINES: Type.String({ minLength: 1, default: DEFAULT_CATALOG }),
+  /** Requests per second per tenant; 0 turns the limit off. */
+  FERRY_RATE_LIMIT: Type.Number({ minimum: 0, default: 100 }),
+  FERRY_RATE_BURST: Type.Integer({ minimum: 1, default: 200 }),
+  FERRY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  FERRY_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * DAY }),
+  FERRY_IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 60, default: DAY }),
+  /** Seconds between SSE keep-alive comments. */
+  FERRY_SSE_HEARTBEAT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+  FERRY_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), {
+    default: 'info',
+  }),
+});
+export type GatewayEnv = Static<typeof GatewayEnvSchema>;
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
+const validateEnv = ajv.compile(GatewayEnvSchema);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the gateway's configuration from the environment; a bad value names the variable. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const known = Object.keys(GatewayEnvSchema.properties);
+  const values: Record<string, unknown> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value !== '') values[name] = value;
+  }
+  if (!validateEnv(values)) {
+    const problems = (validateEnv.errors ?? []).map((error) => `${error.instancePath.slice(1) || 'environment'} ${error.message ?? 'is invalid'}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return values as GatewayEnv;
+}

@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import { Controller, Get, Headers, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ErrorCode, FerryError, LogsQuery, isFinalState } from '@ferry/contracts';
+import { AuthGuard } from '../auth/auth.guard.js';
+import { Tenant } from '../auth/tenant.decorator.js';
+import { OpenStreams } from '../http/open-streams.js';
+import { NatsLink } from '../nats/nats-link.js';
+import { PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
+import { JobEventsService } from './job-events.service.js';
+import { JobsService } from './jobs.service.js';
+import { SseWriter } from './sse.writer.js';
+
+export const SSE_HEARTBEAT_MS = Symbol('SSE_HEARTBEAT_MS');
+
+/** What a job produces over time: its events (SSE), its log lines and its result. */
+@ApiTags('jobs')
+@ApiBearerAuth()
+@ApiResponse(PROBLEM_RESPONSES.unauthorized)
+@ApiResponse(PROBLEM_RESPONSES.notFound)
+@ApiResponse(PROBLEM_RESPONSES.unavailable)
+@UseGuards(AuthGuard)
+@Controller('v1/jobs/:id')
+export class JobOutputController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly jobEvents: JobEventsService,
+    private readonly nats: NatsLink,
+    private readonly streams: OpenStreams,
+    @Inject(SSE_HEARTBEAT_MS) private readonly heartbeatMs: number,
+  ) {}
+
+  @Get('events')
+  @ApiOperation({ summary: 'Follow state and progress (Server-Sent Events)', description: 'Resumable with Last-Event-ID; ends after the final state.' })
+  @ApiProduces('text/event-stream')
+  @ApiResponse({ status: 200, description: 'An event stream' })
+  @ApiResponse({ status: 204, description: 'Resumed after the final event: nothing more will come' })
+  async events(
+    @Tenant() tenant: string,
+    @Param('id') id: string,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.jobs.get(tenant, id);
+    const lastEventId = /^\d{1,15}$/.test(lastEventIdHeader ?? '') ? Number(lastEventIdHeader) : undefined;
+    // A finished stream that reconnects gets 204, which tells an EventSource to stop reconnecting.
+    if (!(await this.jobEvents.hasMore(tenant, id, lastEventId))) {
+      void reply.status(204).send();
+      return;
+    }
+    const open = this.streams.open();
+    reply.hijack();
+    reply.raw.on('close', () => open.abort());
+    const sse = new SseWriter(reply.raw);
+    sse.start();
+    try {
+      await this.jobEvents.stream(
+        { event: (type, eventId, job) => sse.event(type, eventId, job), comment: (text) => sse.comment(text) },
+        { tenant, jobId: id, lastEventId, heartbeatMs: this.heartbeatMs, signal: open.signal },
+      );
+    } catch (error) {
+      sse.comment(`error: ${(error as Error).message}`);
+    } finally {
+      open.abort();
+      sse.end();
+    }
+  }
+
+  @Get('logs')
+  @ApiOperation({ summary: 'Log lines', description: 'One line per log line; `follow=true` streams until the job is final.' })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'The job log' })
+  async logs(@Tenant() tenant: string, @Param('id') id: string, @Query() query: LogsQuery, @Res() reply: FastifyReply): Promise<void> {
+    await this.jobs.get(tenant, id);
+    const logs = this.nats.stores().logs;
+    const open = this.streams.open();
+    reply.hijack();
+    reply.raw.on('close', () => open.abort());
+    reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    try {
+      const entries = logs.read(tenant, id, {
+        follow: query.follow === 'true',
+        signal: open.signal,
+        isFinished: async () => isFinalState((await this.jobs.get(tenant, id)).state),
+      });
+      for await (const entry of entries) {
+        if (!reply.raw.write(`${entry.line}\n`)) await new Promise((resolve) => reply.raw.once('drain', resolve));
+      }
+    } finally {
+      open.abort();
+      reply.raw.end();
+    }
+  }
+
+  @Get('result')
+  @ApiOperation({ summary: 'Download the result', description: '404 when the job has none; 409 while it is not final.' })
+  @ApiProduces('text/csv', 'application/vnd.apache.parquet', 'application/json', 'application/x-ndjson')
+  @ApiResponse({ status: 200, description: 'The result bytes, with their content type' })
+  @ApiResponse(PROBLEM_RESPONSES.conflict)
+  async result(@Tenant() tenant: string, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
+    const job = await this.jobs.get(tenant, id);
+    if (!isFinalState(job.state)) throw new FerryError(ErrorCode.Conflict, `job ${id} is ${job.state}; its result comes when it is final`);
+    const stored = job.result === null ? undefined : await this.nats.stores().results.get(tenant, id);
+    if (stored === undefined) throw new FerryError(ErrorCode.NotFound, `job ${id} has no result`);
+    void reply
+      .header('content-type', stored.contentType)
+      .header('content-length', String(stored.bytes))
+      .send(Readable.fromWeb(stored.data as import('node:stream/web').ReadableStream<Uint8Array>));
+  }
+}

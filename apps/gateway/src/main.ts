@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { hostname } from 'node:os';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
+import { pino } from 'pino';
+import { DEFAULT_TOPOLOGY } from '@ferry/nats';
+import { loadCatalog } from '@ferry/pipelines';
+import { AppModule } from './app.module.js';
+import { loadApiKeys } from './auth/api-keys.js';
+import { TokenBuckets } from './auth/token-bucket.js';
+import { ConfigError, loadGatewayConfig } from './config/gateway.config.js';
+import { configureFastify } from './http/fastify.setup.js';
+import { OpenStreams } from './http/open-streams.js';
+import { createValidationPipe } from './http/validation.js';
+import { PinoNestLogger } from './logging/pino.logger.js';
+import { GatewayMetrics } from './metrics/metrics.js';
+import { NatsLink } from './nats/nats-link.js';
+import { buildOpenApiDocument } from './openapi/openapi.document.js';
+
+async function bootstrap(): Promise<void> {
+  const config = loadGatewayConfig();
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'ferry-gateway', pid: process.pid } });
+  const keys = loadApiKeys(config);
+  const authEnabled = config.FERRY_AUTH === 'on';
+  if (authEnabled && keys.size === 0) {
+    throw new ConfigError('no API keys: set FERRY_API_KEYS (tenant:key,…) or FERRY_API_KEYS_FILE, or FERRY_AUTH=off for a closed laptop setup');
+  }
+  const catalog = await loadCatalog(config.FERRY_PIPELINES);
+  const topology = {
+    ...DEFAULT_TOPOLOGY,
+    eventsMaxAgeSeconds: config.FERRY_RETENTION_SECONDS,
+    logsMaxAgeSeconds: config.FERRY_RETENTION_SECONDS,
+    resultsTtlSeconds: config.FERRY_RETENTION_SECONDS,
+    idempotencyTtlSeconds: config.FERRY_IDEMPOTENCY_TTL_SECONDS,
+  };
+  const nats = new NatsLink(
+    {
+      servers: config.NATS_URL,
+      name: `ferry-gateway-${hostname()}-${process.pid}`,
+      ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
+      ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
+      ...(config.NATS_TOKEN === undefined ? {} : { token: config.NATS_TOKEN }),
+    },
+    topology,
+    { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
+  );
+  const metrics = new GatewayMetrics();
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.FERRY_BODY_LIMIT_BYTES,
+    // Per-request log lines cost a third of the throughput of small routes; the metrics carry them.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({
+      nats,
+      catalog,
+      auth: { enabled: authEnabled, keys },
+      rateLimiter: config.FERRY_RATE_LIMIT > 0 ? new TokenBuckets(config.FERRY_RATE_LIMIT, config.FERRY_RATE_BURST) : null,
+      metrics,
+      sseHeartbeatMs: config.FERRY_SSE_HEARTBEAT_SECONDS * 1000,
+    }),
+    adapter,
+    { logger: new PinoNestLogger(logger) },
+  );
+  app.useGlobalPipes(createValidationPipe());
+  configureFastify(app.getHttpAdapter().getInstance(), metrics);
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ url: await app.getUrl() }, 'gateway listening');
+  nats.start().catch((error: unknown) => logger.error({ err: error }, 'NATS link failed'));
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: closing streams, finishing requests, draining NATS');
+    const deadline = setTimeout(() => process.exit(1), config.FERRY_SHUTDOWN_GRACE_SECONDS * 1000);
+    deadline.unref();
+    app.get(OpenStreams).closeAll();
+    void app
+      .close()
+      .then(() => nats.close())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+bootstrap().catch((error: unknown) => {
+  const message = error instanceof ConfigError || (error instanceof Error && error.message.startsWith('pipeline catalog'))
+    ? error.message
+    : (error as Error).stack;
+  process.stderr.write(`ferry-gateway: ${message}\n`);
+  process.exit(1);
+});

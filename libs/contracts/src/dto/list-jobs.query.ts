@@ -1,0 +1,44 @@
+// class-transformer's @Type and Nest read design-time types through this polyfill.
+import 'reflect-metadata';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { JOB_STATES, type JobState } from '../job-state.js';
+import { JOB_ID_PATTERN } from '../identifiers.js';
+import { PIPELINE_NAME_PATTERN } from '../limits.js';
+
+export const LIST_LIMIT = { fallback: 50, max: 1000 } as const;
+
+/** Query of `GET /v1/jobs`. `label` repeats (`label=team=data&label=env=prod`) and every pair must match. */
+export class ListJobsQuery {
+  @IsOptional()
+  @IsIn(JOB_STATES)
+  state?: JobState;
+
+  @IsOptional()
+  @Matches(PIPELINE_NAME_PATTERN)
+  pipeline?: string;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (Array.isArray(value) ? value : [value]))
+  @IsString({ each: true })
+  @Matches(/^[^=]+=.*$/, { each: true, message: 'label must be key=value' })
+  label?: string[];
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIST_LIMIT.max)
+  limit?: number;
+
+  @IsOptional()
+  @Matches(JOB_ID_PATTERN, { message: 'cursor must be a nextCursor from a previous page' })
+  cursor?: string;
+}
+
+/** Query of `GET /v1/jobs/{id}/logs`. */
+export class LogsQuery {
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  follow?: 'true' | 'false';
+}

@@ -1,0 +1,19 @@
+/**
+ * Machine-readable reasons on a job (`reason`). Open-ended on the wire — executors may report a
+ * cause Ferry has no name for — but these are the ones Ferry itself sets.
+ */
+export const JobReason = {
+  DeadlineExceeded: 'DeadlineExceeded',
+  StartDeadlineExceeded: 'StartDeadlineExceeded',
+  BackoffLimitExceeded: 'BackoffLimitExceeded',
+  ExitCode: 'ExitCode',
+  SourceRefused: 'SourceRefused',
+  Unschedulable: 'Unschedulable',
+  ImagePullBackOff: 'ImagePullBackOff',
+  CreateContainerConfigError: 'CreateContainerConfigError',
+  QueuedBehindLimit: 'QueuedBehindLimit',
+  Cancelled: 'Cancelled',
+  Retrying: 'Retrying',
+  InvalidSubmission: 'InvalidSubmission',
+} as const;
+export type JobReason = (typeof JobReason)[keyof typeof JobReason];

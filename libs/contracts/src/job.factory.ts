@@ -1,0 +1,41 @@
+import type { Job } from './job.schema.js';
+
+export interface QueuedJobInput {
+  readonly id: string;
+  readonly tenant: string;
+  readonly pipeline: string;
+  readonly params: Record<string, unknown>;
+  readonly labels: Record<string, string>;
+  readonly maxAttempts: number;
+  readonly timeoutSeconds: number;
+  readonly startDeadlineSeconds: number;
+  readonly now: Date;
+}
+
+/** The record a submission writes: queued, attempt 0 (no attempt has started yet). */
+export function createQueuedJob(input: QueuedJobInput): Job {
+  const at = input.now.toISOString();
+  return {
+    id: input.id,
+    tenant: input.tenant,
+    pipeline: input.pipeline,
+    params: input.params,
+    labels: input.labels,
+    state: 'queued',
+    reason: null,
+    message: null,
+    cancelRequested: false,
+    attempt: 0,
+    maxAttempts: input.maxAttempts,
+    timeoutSeconds: input.timeoutSeconds,
+    startDeadlineSeconds: input.startDeadlineSeconds,
+    queuePosition: null,
+    createdAt: at,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: at,
+    progress: null,
+    result: null,
+    executor: null,
+  };
+}

@@ -1,0 +1,99 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { JOB_STATES } from './job-state.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Timestamp = Type.String({ description: 'RFC 3339 time' });
+
+export const JobStateSchema = Type.Union(JOB_STATES.map((state) => Type.Literal(state)));
+
+export const JobProgressSchema = Type.Object(
+  {
+    percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    rows: Type.Optional(Type.Integer({ minimum: 0 })),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type JobProgress = Static<typeof JobProgressSchema>;
+
+export const JobResultSchema = Type.Object(
+  {
+    contentType: Type.String(),
+    bytes: Type.Integer({ minimum: 0 }),
+    rows: Type.Optional(Type.Integer({ minimum: 0 })),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+);
+export type JobResult = Static<typeof JobResultSchema>;
+
+export const JobExecutorSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('local'), Type.Literal('kubernetes')]),
+    name: Type.String(),
+    namespace: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type JobExecutor = Static<typeof JobExecutorSchema>;
+
+/** The job resource (DESIGN §4). The KV record is this document, so a record and a response never drift. */
+export const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    tenant: Type.String(),
+    pipeline: Type.String(),
+    params: Type.Record(Type.String(), Type.Unknown()),
+    labels: Type.Record(Type.String(), Type.String()),
+    state: JobStateSchema,
+    reason: Nullable(Type.String()),
+    message: Nullable(Type.String()),
+    cancelRequested: Type.Boolean(),
+    attempt: Type.Integer({ minimum: 0 }),
+    maxAttempts: Type.Integer({ minimum: 1 }),
+    timeoutSeconds: Type.Integer({ minimum: 1 }),
+    startDeadlineSeconds: Type.Integer({ minimum: 1 }),
+    queuePosition: Nullable(Type.Integer({ minimum: 0 })),
+    createdAt: Timestamp,
+    startedAt: Nullable(Timestamp),
+    finishedAt: Nullable(Timestamp),
+    updatedAt: Timestamp,
+    progress: Nullable(JobProgressSchema),
+    result: Nullable(JobResultSchema),
+    executor: Nullable(JobExecutorSchema),
+  },
+  { additionalProperties: false, $id: 'Job' },
+);
+export type Job = Static<typeof JobSchema>;
+
+export const JobEventSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('state'), Type.Literal('progress')]),
+    job: JobSchema,
+    at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type JobEvent = Static<typeof JobEventSchema>;
+
+export const LogEntrySchema = Type.Object(
+  {
+    line: Type.String(),
+    stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
+    attempt: Type.Integer({ minimum: 0 }),
+    at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type LogEntry = Static<typeof LogEntrySchema>;
+
+/** What the idempotency bucket remembers for `Idempotency-Key`: the job it named and the body's digest. */
+export const IdempotencyRecordSchema = Type.Object(
+  {
+    jobId: Type.String(),
+    bodySha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type IdempotencyRecord = Static<typeof IdempotencyRecordSchema>;

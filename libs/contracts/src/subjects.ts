@@ -1,0 +1,20 @@
+/** Default names of the NATS resources (DESIGN §5); every one is configurable. */
+export const NATS_DEFAULTS = {
+  jobsBucket: 'ferry-jobs',
+  idempotencyBucket: 'ferry-idempotency',
+  eventsStream: 'FERRY_EVENTS',
+  logsStream: 'FERRY_LOGS',
+  resultsBucket: 'ferry-results',
+  subjectPrefix: 'ferry',
+} as const;
+
+export type SubjectKind = 'events' | 'logs';
+
+/** `ferry.<kind>.<tenant>.<jobId>`; pass `*` or `>` tokens to build a filter. */
+export function jobSubject(kind: SubjectKind, tenant: string, jobId: string, prefix: string = NATS_DEFAULTS.subjectPrefix): string {
+  return `${prefix}.${kind}.${tenant}.${jobId}`;
+}
+
+export function allSubjects(kind: SubjectKind, prefix: string = NATS_DEFAULTS.subjectPrefix): string {
+  return `${prefix}.${kind}.>`;
+}

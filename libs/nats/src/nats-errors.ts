@@ -1,0 +1,42 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { ClosedConnectionError, ConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
+import { ErrorCode, FerryError } from '@ferry/contracts';
+
+/** How long a caller should wait before retrying while NATS is unreachable. */
+export const NATS_RETRY_AFTER_SECONDS = 2;
+
+/** A compare-and-set or create-only write lost its race: the key moved, or already exists. */
+export function isWrongLastSequence(error: unknown): boolean {
+  return (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+/** NATS did not answer (down, reconnecting, JetStream not ready): the write may or may not have landed. */
+export function isNatsUnavailable(error: unknown): boolean {
+  if (
+    error instanceof TimeoutError ||
+    error instanceof NoRespondersError ||
+    error instanceof ClosedConnectionError ||
+    error instanceof DrainingConnectionError ||
+    error instanceof ConnectionError
+  ) {
+    return true;
+  }
+  if (error instanceof RequestError) return true;
+  if (error instanceof JetStreamApiError) return error.status === 503;
+  return error instanceof Error && error.cause !== undefined && isNatsUnavailable(error.cause);
+}
+
+/** Turns a NATS failure into the domain's `unavailable`; anything else passes through untouched. */
+export function toDomainError(error: unknown): unknown {
+  if (error instanceof FerryError) return error;
+  if (isNatsUnavailable(error)) {
+    return new FerryError(ErrorCode.Unavailable, 'the job store (NATS JetStream) is unavailable; retry shortly', {
+      retryAfterSeconds: NATS_RETRY_AFTER_SECONDS,
+      cause: error,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,92 @@
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { allSubjects } from '@ferry/contracts';
+import type { NatsTopology } from './nats.config.js';
+
+/** Handles to every NATS resource Ferry uses, opened once per process. */
+export interface FerryNats {
+  readonly connection: NatsConnection;
+  readonly topology: NatsTopology;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly jobs: KV;
+  readonly idempotency: KV;
+  readonly results: ObjectStore;
+}
+
+/** JetStream's code for "stream name already in use with a different configuration". */
+const STREAM_NAME_IN_USE = 10058;
+/** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
+const DUPLICATE_WINDOW_MS = 2 * 60_000;
+
+/**
+ * Creates what is missing and brings the streams' limits to the configured ones. Safe to run from
+ * every replica at once, at every start: creation is idempotent and a lost race is an update.
+ */
+export async function ensureTopology(connection: NatsConnection, topology: NatsTopology): Promise<FerryNats> {
+  const jsm = await jetstreamManager(connection);
+  const js = jetstream(connection);
+
+  await ensureStream(jsm, {
+    name: topology.eventsStream,
+    subjects: [allSubjects('events', topology.subjectPrefix)],
+    max_age: nanos(topology.eventsMaxAgeSeconds * 1000),
+    max_bytes: topology.eventsMaxBytes,
+    num_replicas: topology.replicas,
+  });
+  await ensureStream(jsm, {
+    name: topology.logsStream,
+    subjects: [allSubjects('logs', topology.subjectPrefix)],
+    max_age: nanos(topology.logsMaxAgeSeconds * 1000),
+    max_bytes: topology.logsMaxBytes,
+    num_replicas: topology.replicas,
+  });
+
+  const kvm = new Kvm(js);
+  // One value per key: the record is the whole truth, and compare-and-set needs only the latest.
+  const jobs = await kvm.create(topology.jobsBucket, { history: 1, storage: StorageType.File, replicas: topology.replicas });
+  const idempotency = await kvm.create(topology.idempotencyBucket, {
+    history: 1,
+    storage: StorageType.File,
+    replicas: topology.replicas,
+    ttl: topology.idempotencyTtlSeconds * 1000,
+  });
+  const results = await new Objm(js).create(topology.resultsBucket, {
+    storage: StorageType.File,
+    replicas: topology.replicas,
+    ttl: nanos(topology.resultsTtlSeconds * 1000),
+  });
+
+  return { connection, topology, js, jsm, jobs, idempotency, results };
+}
+
+type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas'>;
+
+async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): Promise<void> {
+  const full: Partial<StreamConfig> & { name: string } = {
+    ...config,
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  };
+  try {
+    await jsm.streams.add(full);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
+    const { name, ...update } = full;
+    await jsm.streams.update(config.name, update);
+  }
+}

@@ -1,0 +1,51 @@
+import {
+  ErrorCode,
+  FerryError,
+  JOB_BOUNDS,
+  type BoundedField,
+  type CreateJobDto,
+  type FieldError,
+} from '@ferry/contracts';
+import type { Catalog } from './catalog.js';
+
+/** A submission checked against the catalog: every value present and within bounds. */
+export interface ResolvedSubmission {
+  readonly pipeline: string;
+  readonly params: Record<string, unknown>;
+  readonly labels: Record<string, string>;
+  readonly maxAttempts: number;
+  readonly timeoutSeconds: number;
+  readonly startDeadlineSeconds: number;
+}
+
+const BOUNDED_FIELDS = Object.keys(JOB_BOUNDS) as BoundedField[];
+
+/**
+ * Judges a well-typed body against the catalog: the pipeline must exist, params must pass its
+ * schema, and each limit must sit within Ferry's bounds and the pipeline's maxima (a client may
+ * lower a pipeline's defaults, never raise them past its maxima). Any miss is a 422 naming fields.
+ */
+export function resolveSubmission(body: CreateJobDto, catalog: Catalog): ResolvedSubmission {
+  const pipeline = catalog.get(body.pipeline);
+  if (pipeline === undefined) {
+    throw new FerryError(ErrorCode.Unprocessable, `unknown pipeline "${body.pipeline}"`, {
+      errors: [{ field: 'pipeline', message: 'is not in the catalog (GET /v1/pipelines lists it)' }],
+    });
+  }
+  const params = structuredClone(body.params ?? {});
+  const errors: FieldError[] = pipeline.checkParams(params);
+  const limits = {} as Record<BoundedField, number>;
+  for (const field of BOUNDED_FIELDS) {
+    const bounds = JOB_BOUNDS[field];
+    const maximum = Math.min(bounds.max, pipeline.entry.maxima?.[field] ?? bounds.max);
+    const value = body[field] ?? Math.min(pipeline.entry.defaults?.[field] ?? bounds.fallback, maximum);
+    if (value < bounds.min || value > maximum) {
+      errors.push({ field, message: `must be between ${bounds.min} and ${maximum}` });
+    }
+    limits[field] = value;
+  }
+  if (errors.length > 0) {
+    throw new FerryError(ErrorCode.Unprocessable, `the submission does not fit pipeline "${body.pipeline}"`, { errors });
+  }
+  return { pipeline: body.pipeline, params, labels: { ...body.labels }, ...limits };
+}

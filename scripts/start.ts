@@ -1,0 +1,82 @@
+// `npm start`: the whole system on one machine (DESIGN §7) — NATS, the gateway, and (from the
+// execution issue on) the controller with the local executor. Prints the URL, a key and a curl line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureNatsServer, isListening, startNatsServer, type RunningNatsServer } from './lib/nats-server.ts';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const stateDir = join(root, '.ferry');
+const port = Number(process.env['PORT'] ?? 8080);
+const say = (line: string): void => void process.stdout.write(`[ferry] ${line}\n`);
+
+async function natsUrl(): Promise<{ url: string; server?: RunningNatsServer }> {
+  const configured = process.env['NATS_URL'];
+  if (configured !== undefined && configured !== '') {
+    say(`using NATS at ${configured} (NATS_URL)`);
+    return { url: configured };
+  }
+  if (await isListening(4222)) {
+    say('using the NATS server already listening on 127.0.0.1:4222');
+    return { url: 'nats://127.0.0.1:4222' };
+  }
+  const binary = await ensureNatsServer(say);
+  const server = await startNatsServer({ binary, port: 4222, storeDir: join(stateDir, 'nats') });
+  say(`started nats-server (JetStream, sync_interval: always, data in .ferry/nats) at ${server.url}`);
+  return { url: server.url, server };
+}
+
+/** One key for the `local` tenant, made once and kept in .ferry/api-key so curl lines keep working. */
+async function apiKeys(): Promise<{ keys: string; shown: string }> {
+  const configured = process.env['FERRY_API_KEYS'];
+  if (configured !== undefined && configured !== '') {
+    return { keys: configured, shown: configured.split(',')[0]?.split(':')[1] ?? '<your key>' };
+  }
+  const keyFile = join(stateDir, 'api-key');
+  if (!existsSync(keyFile)) {
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(keyFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  const key = (await readFile(keyFile, 'utf8')).trim();
+  return { keys: `local:${key}`, shown: key };
+}
+
+async function main(): Promise<void> {
+  const { url, server } = await natsUrl();
+  const { keys, shown } = await apiKeys();
+  const children: ChildProcess[] = [];
+  const env = { ...process.env, NATS_URL: url, FERRY_API_KEYS: keys, HOST: process.env['HOST'] ?? '127.0.0.1', PORT: String(port) };
+  const gateway = spawn(process.execPath, [join(root, 'apps/gateway/dist/main.js')], { env, stdio: 'inherit' });
+  children.push(gateway);
+
+  const shutdown = async (code: number): Promise<void> => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    await server?.stop();
+    process.exit(code);
+  };
+  for (const child of children) child.once('exit', (code) => void shutdown(code ?? 1));
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const base = `http://127.0.0.1:${port}`;
+  for (let tries = 0; tries < 100 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  say(`gateway ready at ${base}  (API docs: ${base}/docs)`);
+  say(`API key (tenant "local"): ${shown}`);
+  say('submit a job:');
+  process.stdout.write(
+    `  curl -s -X POST ${base}/v1/jobs -H 'Authorization: Bearer ${shown}' -H 'Content-Type: application/json' \\\n` +
+      `    -d '{"pipeline":"sleep","params":{"seconds":1}}'\n`,
+  );
+  say('then: curl -s -H "Authorization: Bearer <key>" ' + `${base}/v1/jobs/<id>`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[ferry] ${(error as Error).message}\n`);
+  process.exit(1);
+});

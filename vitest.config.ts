@@ -1,0 +1,41 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// SWC, not esbuild, transforms the tests: Nest's DI and class-validator need decorator metadata.
+const decorators = swc.vite({
+  jsc: {
+    target: 'es2022',
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+  },
+  module: { type: 'es6' },
+});
+
+export default defineConfig({
+  resolve: { conditions: ['@ferry/source'] },
+  test: {
+    globals: true,
+    projects: [
+      {
+        plugins: [decorators],
+        resolve: { conditions: ['@ferry/source'] },
+        test: { name: 'unit', globals: true, include: ['{apps,libs}/*/src/**/*.spec.ts'] },
+      },
+      {
+        plugins: [decorators],
+        resolve: { conditions: ['@ferry/source'] },
+        test: {
+          name: 'integration',
+          globals: true,
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Each file starts its own nats-server and gateways; two cores run two files at once.
+          fileParallelism: true,
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
