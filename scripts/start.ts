@@ -54,7 +54,8 @@ async function main(): Promise<void> {
 
   const shutdown = async (code: number): Promise<void> => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    const running = children.filter((child) => child.exitCode === null);
+    await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve))));
     await server?.stop();
     process.exit(code);
   };

@@ -16,9 +16,9 @@ export class Api {
     return new Api(this.base, key);
   }
 
-  async request<T = any>(method: string, path: string, init: { body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(method: string, path: string, init: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...(this.key === undefined ? {} : { authorization: `Bearer ${this.key}` }) };
-    let body: BodyInit | undefined = init.rawBody;
+    let body: string | undefined = init.rawBody;
     if (init.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.body);

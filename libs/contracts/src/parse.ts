@@ -20,7 +20,7 @@ export type Parser<T> = (value: unknown) => T;
 export function parserFor<S extends TSchema>(schema: S, what: string): Parser<Static<S>> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (value: unknown) => {
-    if (validate(value)) return value as Static<S>;
+    if (validate(value)) return value;
     throw new FerryError(ErrorCode.MalformedMessage, `malformed ${what}: ${describe(validate.errors)}`);
   };
 }

@@ -86,7 +86,7 @@ async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): P
     await jsm.streams.add(full);
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
-    const { name, ...update } = full;
+    const { name: _name, ...update } = full;
     await jsm.streams.update(config.name, update);
   }
 }

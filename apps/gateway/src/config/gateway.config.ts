@@ -55,5 +55,5 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     const problems = (validateEnv.errors ?? []).map((error) => `${error.instancePath.slice(1) || 'environment'} ${error.message ?? 'is invalid'}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  return values as GatewayEnv;
+  return values;
 }

@@ -24,7 +24,7 @@ function toDomain(exception: unknown): FerryError | undefined {
   // Nest wraps Fastify's 4xx errors (body parsing, limits) in an HttpException with the original as cause.
   const fastifyError = exception instanceof HttpException ? exception.cause : exception;
   if (fastifyError instanceof Error) {
-    const fromFastify = fromFastifyError(fastifyError as Error & { code?: unknown });
+    const fromFastify = fromFastifyError(fastifyError);
     if (fromFastify !== undefined) return fromFastify;
   }
   if (!(exception instanceof HttpException)) return undefined;

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { ErrorCode, FerryError } from '@ferry/contracts';
+import type { FerryError } from '@ferry/contracts';
 import { PROBLEM_CONTENT_TYPE, problemOf, type Problem } from './problem.js';
 
 /**

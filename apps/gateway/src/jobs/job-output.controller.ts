@@ -106,6 +106,6 @@ export class JobOutputController {
     void reply
       .header('content-type', stored.contentType)
       .header('content-length', String(stored.bytes))
-      .send(Readable.fromWeb(stored.data as import('node:stream/web').ReadableStream<Uint8Array>));
+      .send(Readable.fromWeb(stored.data));
   }
 }

@@ -19,7 +19,7 @@ export class ListJobsQuery {
   pipeline?: string;
 
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (Array.isArray(value) ? value : [value]))
+  @Transform(({ value }: { value: unknown }): unknown[] => (Array.isArray(value) ? (value as unknown[]) : [value]))
   @IsString({ each: true })
   @Matches(/^[^=]+=.*$/, { each: true, message: 'label must be key=value' })
   label?: string[];
