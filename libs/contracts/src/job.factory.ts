@@ -1,14 +1,18 @@
 import type { Job } from './job.schema.js';
 
-export interface QueuedJobInput {
-  readonly id: string;
-  readonly tenant: string;
+/** What a client asked for, checked against the catalog: every value present and within bounds. */
+export interface JobSubmission {
   readonly pipeline: string;
   readonly params: Record<string, unknown>;
   readonly labels: Record<string, string>;
   readonly maxAttempts: number;
   readonly timeoutSeconds: number;
   readonly startDeadlineSeconds: number;
+}
+
+export interface QueuedJobInput extends JobSubmission {
+  readonly id: string;
+  readonly tenant: string;
   readonly now: Date;
 }
 

@@ -5,18 +5,9 @@ import {
   type BoundedField,
   type CreateJobDto,
   type FieldError,
+  type JobSubmission,
 } from '@ferry/contracts';
 import type { Catalog } from './catalog.js';
-
-/** A submission checked against the catalog: every value present and within bounds. */
-export interface ResolvedSubmission {
-  readonly pipeline: string;
-  readonly params: Record<string, unknown>;
-  readonly labels: Record<string, string>;
-  readonly maxAttempts: number;
-  readonly timeoutSeconds: number;
-  readonly startDeadlineSeconds: number;
-}
 
 const BOUNDED_FIELDS = Object.keys(JOB_BOUNDS) as BoundedField[];
 
@@ -25,7 +16,7 @@ const BOUNDED_FIELDS = Object.keys(JOB_BOUNDS) as BoundedField[];
  * schema, and each limit must sit within Ferry's bounds and the pipeline's maxima (a client may
  * lower a pipeline's defaults, never raise them past its maxima). Any miss is a 422 naming fields.
  */
-export function resolveSubmission(body: CreateJobDto, catalog: Catalog): ResolvedSubmission {
+export function resolveSubmission(body: CreateJobDto, catalog: Catalog): JobSubmission {
   const pipeline = catalog.get(body.pipeline);
   if (pipeline === undefined) {
     throw new FerryError(ErrorCode.Unprocessable, `unknown pipeline "${body.pipeline}"`, {
