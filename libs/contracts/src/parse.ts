@@ -39,7 +39,9 @@ export function decodeWith<T>(parse: Parser<T>, bytes: Uint8Array, what: string)
 function describe(errors: ErrorObject[] | null | undefined): string {
   const first = errors?.[0];
   if (!first) return 'invalid';
-  return `${first.instancePath || '/'} ${first.message ?? 'is invalid'}`;
+  const extra = (first.params as { additionalProperty?: unknown }).additionalProperty;
+  const detail = typeof extra === 'string' ? `: "${extra}"` : '';
+  return `${first.instancePath || '/'} ${first.message ?? 'is invalid'}${detail}`;
 }
 
 export const parseJob: Parser<Job> = parserFor(JobSchema, 'job record');

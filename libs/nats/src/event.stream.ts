@@ -68,6 +68,8 @@ export class JobEventStream {
     });
     const messages = await consumer.consume();
     const stop = (): void => void messages.stop();
+    // The signal may have fired while the consumer was being created; a listener added now never would.
+    if (signal.aborted) stop();
     signal.addEventListener('abort', stop, { once: true });
     try {
       for await (const message of messages) {

@@ -42,6 +42,8 @@ export class JobLogStream {
     const messages = await consumer.consume();
     let delivered = 0;
     const stop = (): void => void messages.stop();
+    // The signal may have fired while the consumer was being created; a listener added now never would.
+    if (options.signal.aborted) stop();
     options.signal.addEventListener('abort', stop, { once: true });
     // A follower ends once the job is final and it has read up to the last line stored.
     const timer = options.follow

@@ -13,15 +13,20 @@ export function hashApiKey(key: string): string {
 /** `FERRY_API_KEYS`: `tenant:key,tenant:key`. */
 export function parseApiKeyPairs(text: string): Map<string, string> {
   const table = new Map<string, string>();
-  for (const pair of text.split(',').map((item) => item.trim()).filter(Boolean)) {
-    const separator = pair.indexOf(':');
-    const tenant = pair.slice(0, separator);
-    const key = pair.slice(separator + 1);
-    if (separator < 1 || !isTenantName(tenant) || key.length < 16) {
-      throw new ConfigError(`FERRY_API_KEYS: "${tenant || pair.slice(0, 8)}…" must be tenant:key with a tenant like "acme" and a key of at least 16 characters`);
-    }
-    table.set(hashApiKey(key), tenant);
-  }
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .forEach((pair, index) => {
+      const separator = pair.indexOf(':');
+      const tenant = separator < 1 ? '' : pair.slice(0, separator);
+      const key = pair.slice(separator + 1);
+      if (!isTenantName(tenant) || key.length < 16) {
+        // Name the entry by position only: its text may hold a key.
+        throw new ConfigError(`FERRY_API_KEYS entry ${index + 1} must be tenant:key, a tenant like "acme" and a key of at least 16 characters`);
+      }
+      table.set(hashApiKey(key), tenant);
+    });
   return table;
 }
 

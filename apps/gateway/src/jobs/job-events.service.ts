@@ -54,6 +54,7 @@ export class JobEventsService {
 
     const follower = new AbortController();
     const stop = (): void => follower.abort();
+    if (signal.aborted) return;
     signal.addEventListener('abort', stop, { once: true });
     const heartbeat = setInterval(() => {
       sink.comment('keep-alive');
