@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { ErrorCode, FerryError, decodeWith, jobKey, parseJob, type Job } from '@ferry/contracts';
+import { ErrorCode, FerryError, canTransition, decodeWith, jobKey, parseJob, type Job } from '@ferry/contracts';
 import { isWrongLastSequence, toDomainError } from './nats-errors.js';
 
 export interface StoredJob {
@@ -11,14 +11,14 @@ export interface StoredJob {
 /** Decides the next record from the current one; `undefined` means "leave it as it is". */
 export type JobMutation = (current: Job) => Job | undefined;
 
-const MAX_CAS_ATTEMPTS = 16;
+const MAX_CAS_ATTEMPTS = 32;
 const encoder = new TextEncoder();
 
 /**
  * Job records in the KV bucket, keyed `<tenant>.<id>`. Creation is create-only and every change is
  * a compare-and-set on the revision read, retried when another writer got there first, so two
- * writers never overwrite each other and the mutation (which goes through the transition table)
- * always sees the latest record.
+ * writers never overwrite each other, each mutation sees the latest record, and no write moves a
+ * job except through the transition table.
  */
 export class JobStore {
   constructor(private readonly kv: KV) {}
@@ -60,12 +60,15 @@ export class JobStore {
       const current = await this.require(tenant, jobId);
       const next = mutate(current.job);
       if (next === undefined) return { ...current, changed: false };
+      assertForward(current.job, next);
       try {
         const revision = await this.kv.update(jobKey(tenant, jobId), encoder.encode(JSON.stringify(next)), current.revision);
         return { job: next, revision, changed: true };
       } catch (error) {
         if (!isWrongLastSequence(error)) throw toDomainError(error);
       }
+      // Lost the race: back off a little, with jitter, so contending writers spread out.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * (attempt + 1)));
     }
     throw new FerryError(ErrorCode.Unavailable, `job ${jobId} kept changing; retry`, { retryAfterSeconds: 1 });
   }
@@ -82,5 +85,22 @@ export class JobStore {
       throw toDomainError(error);
     }
     return ids.sort().reverse();
+  }
+}
+
+/**
+ * The store is the last gate of the transition table: whatever a mutation computed, a record never
+ * changes identity and never moves `(attempt, state)` except by an allowed transition.
+ */
+function assertForward(current: Job, next: Job): void {
+  if (next.id !== current.id || next.tenant !== current.tenant) {
+    throw new FerryError(ErrorCode.Conflict, `job ${current.id}: a write may not change the job's id or tenant`);
+  }
+  const moved = next.state !== current.state || next.attempt !== current.attempt;
+  if (moved && !canTransition(current, next)) {
+    throw new FerryError(
+      ErrorCode.Conflict,
+      `job ${current.id} cannot move from ${current.state} (attempt ${current.attempt}) to ${next.state} (attempt ${next.attempt})`,
+    );
   }
 }

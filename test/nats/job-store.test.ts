@@ -1,0 +1,119 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createQueuedJob, ErrorCode, FerryError, newJobId, transitionJob, type Job } from '@ferry/contracts';
+import { DEFAULT_TOPOLOGY, IdempotencyStore, JobStore, ensureTopology } from '@ferry/nats';
+import { TestNats } from '../support/nats.ts';
+
+let nats: TestNats;
+let connection: NatsConnection;
+let jobs: JobStore;
+let idempotency: IdempotencyStore;
+
+const queued = (tenant = 'acme'): Job =>
+  createQueuedJob({
+    id: newJobId(),
+    tenant,
+    pipeline: 'sleep',
+    params: { seconds: 1 },
+    labels: {},
+    maxAttempts: 3,
+    timeoutSeconds: 60,
+    startDeadlineSeconds: 60,
+    now: new Date(),
+  });
+
+beforeAll(async () => {
+  nats = await TestNats.start();
+  connection = await connect({ servers: nats.url });
+  const handles = await ensureTopology(connection, DEFAULT_TOPOLOGY);
+  jobs = new JobStore(handles.jobs);
+  idempotency = new IdempotencyStore(handles.idempotency);
+});
+afterAll(async () => {
+  await connection?.drain();
+  await nats?.dispose();
+});
+
+describe('ensureTopology', () => {
+  it('is idempotent: a second run (another replica, a restart) changes nothing and fails nothing', async () => {
+    const again = await ensureTopology(connection, DEFAULT_TOPOLOGY);
+    const events = await again.jsm.streams.info(DEFAULT_TOPOLOGY.eventsStream);
+    expect(events.config.subjects).toEqual(['ferry.events.>']);
+    expect(events.config.max_age).toBe(DEFAULT_TOPOLOGY.eventsMaxAgeSeconds * 1e9);
+  });
+
+  it('brings a stream with other limits back to the configured ones', async () => {
+    await ensureTopology(connection, { ...DEFAULT_TOPOLOGY, logsMaxBytes: 1024 * 1024 });
+    const after = await ensureTopology(connection, DEFAULT_TOPOLOGY);
+    expect((await after.jsm.streams.info(DEFAULT_TOPOLOGY.logsStream)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.logsMaxBytes);
+  });
+});
+
+describe('JobStore', () => {
+  it('creates once: a second create of the same key reports the lost race and keeps the first record', async () => {
+    const job = queued();
+    expect(await jobs.create(job)).toMatchObject({ job });
+    expect(await jobs.create({ ...job, labels: { other: 'x' } })).toBeUndefined();
+    expect((await jobs.get('acme', job.id))?.job).toEqual(job);
+  });
+
+  it('applies concurrent compare-and-set updates without losing any', async () => {
+    const job = queued();
+    await jobs.create(job);
+    await Promise.all(
+      Array.from({ length: 20 }, (_unused, index) =>
+        jobs.update('acme', job.id, (current) => ({ ...current, labels: { ...current.labels, [`writer-${index}`]: 'yes' } })),
+      ),
+    );
+    expect(Object.keys((await jobs.get('acme', job.id))?.job.labels ?? {})).toHaveLength(20);
+  });
+
+  it('refuses a write that moves a job backwards or skips the table, and stores nothing', async () => {
+    const job = queued();
+    await jobs.create(job);
+    const skipStarting = jobs.update('acme', job.id, (current) => ({ ...current, state: 'running', attempt: 1 }));
+    await expect(skipStarting).rejects.toMatchObject({ code: ErrorCode.Conflict });
+    await jobs.update('acme', job.id, (current) => transitionJob(current, { state: 'starting', attempt: 1 }, new Date()));
+    const done = await jobs.update('acme', job.id, (current) => transitionJob(current, { state: 'running' }, new Date()));
+    const backwards = jobs.update('acme', job.id, (current) => ({ ...current, state: 'queued' }));
+    await expect(backwards).rejects.toMatchObject({ code: ErrorCode.Conflict });
+    const skipAttempt = jobs.update('acme', job.id, (current) => ({ ...current, state: 'starting', attempt: 5 }));
+    await expect(skipAttempt).rejects.toBeInstanceOf(FerryError);
+    expect((await jobs.get('acme', job.id))?.revision).toBe(done.revision);
+  });
+
+  it('leaves the record alone when the mutation returns undefined', async () => {
+    const job = queued();
+    const created = await jobs.create(job);
+    const result = await jobs.update('acme', job.id, () => undefined);
+    expect(result.changed).toBe(false);
+    expect(result.revision).toBe(created?.revision);
+  });
+
+  it('lists a tenant by key prefix, newest first, and nobody else', async () => {
+    const mine = [queued('initech'), queued('initech'), queued('initech')];
+    for (const job of mine) await jobs.create(job);
+    await jobs.create(queued('initech-two'));
+    expect(await jobs.listIds('initech')).toEqual(mine.map((job) => job.id).reverse());
+  });
+
+  it('rejects a malformed record instead of casting it', async () => {
+    const job = queued();
+    const handles = await ensureTopology(connection, DEFAULT_TOPOLOGY);
+    await handles.jobs.put(`acme.${job.id}`, new TextEncoder().encode('{"id":"x"}'));
+    await expect(jobs.get('acme', job.id)).rejects.toMatchObject({ code: ErrorCode.MalformedMessage });
+  });
+});
+
+describe('IdempotencyStore', () => {
+  it('of concurrent claims with one key exactly one wins; the others read its record', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 16 }, (_unused, index) =>
+        idempotency.claim('acme', 'key-1', { jobId: `job-${index}`, bodySha256: 'a'.repeat(64), createdAt: new Date().toISOString() }),
+      ),
+    );
+    const winners = outcomes.filter((outcome) => outcome.claimed);
+    expect(winners).toHaveLength(1);
+    const recorded = new Set(outcomes.flatMap((outcome) => (outcome.claimed ? [] : [outcome.existing.jobId])));
+    expect(recorded.size).toBe(1);
+  });
+});
