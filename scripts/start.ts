@@ -1,5 +1,5 @@
-// `npm start`: the whole system on one machine (DESIGN §7) — NATS, the gateway, and (from the
-// execution issue on) the controller with the local executor. Prints the URL, a key and a curl line.
+// `npm start`: the whole system on one machine (DESIGN §7) — NATS, the gateway and the controller
+// with the local executor (each job a runner process). Prints the URL, a key and a curl line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -44,13 +44,35 @@ async function apiKeys(): Promise<{ keys: string; shown: string }> {
   return { keys: `local:${key}`, shown: key };
 }
 
+/** The secret the gateway and controller share to sign and check per-attempt result tokens. */
+async function resultSecret(): Promise<string> {
+  const configured = process.env['FERRY_RESULT_SECRET'];
+  if (configured !== undefined && configured !== '') return configured;
+  const secretFile = join(stateDir, 'result-secret');
+  if (!existsSync(secretFile)) {
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(secretFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  return (await readFile(secretFile, 'utf8')).trim();
+}
+
 async function main(): Promise<void> {
   const { url, server } = await natsUrl();
   const { keys, shown } = await apiKeys();
-  const children: ChildProcess[] = [];
-  const env = { ...process.env, NATS_URL: url, FERRY_API_KEYS: keys, HOST: process.env['HOST'] ?? '127.0.0.1', PORT: String(port) };
-  const gateway = spawn(process.execPath, [join(root, 'apps/gateway/dist/main.js')], { env, stdio: 'inherit' });
-  children.push(gateway);
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    NATS_URL: url,
+    FERRY_API_KEYS: keys,
+    FERRY_RESULT_SECRET: await resultSecret(),
+    FERRY_GATEWAY_URL: base,
+    HOST: process.env['HOST'] ?? '127.0.0.1',
+    PORT: String(port),
+  };
+  const children: ChildProcess[] = [
+    spawn(process.execPath, [join(root, 'apps/gateway/dist/main.js')], { env, stdio: 'inherit' }),
+    spawn(process.execPath, [join(root, 'apps/controller/dist/main.js')], { env, stdio: 'inherit' }),
+  ];
 
   const shutdown = async (code: number): Promise<void> => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
@@ -63,18 +85,27 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; tries < 100 && !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); tries += 1) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   say(`gateway ready at ${base}  (API docs: ${base}/docs)`);
   say(`API key (tenant "local"): ${shown}`);
-  say('submit a job:');
+  const sample = `file://${join(root, 'data/samples/orders.csv')}`;
+  const job = {
+    pipeline: 'sql',
+    params: {
+      sources: { orders: { url: sample, format: 'csv' } },
+      sql: 'SELECT city, count(*) AS orders, sum(quantity * unit_price) AS revenue FROM orders GROUP BY city ORDER BY revenue DESC',
+    },
+  };
+  say('submit a SQL job over the sample CSV in data/samples (answers 202 and the job id):');
   process.stdout.write(
     `  curl -s -X POST ${base}/v1/jobs -H 'Authorization: Bearer ${shown}' -H 'Content-Type: application/json' \\\n` +
-      `    -d '{"pipeline":"sleep","params":{"seconds":1}}'\n`,
+      `    -d '${JSON.stringify(job)}'\n`,
   );
-  say('then: curl -s -H "Authorization: Bearer <key>" ' + `${base}/v1/jobs/<id>`);
+  say('then follow it and fetch its result (CSV):');
+  process.stdout.write(`  curl -sN ${base}/v1/jobs/<id>/events -H 'Authorization: Bearer ${shown}'\n`);
+  process.stdout.write(`  curl -s ${base}/v1/jobs/<id>/result -H 'Authorization: Bearer ${shown}'\n`);
 }
 
 main().catch((error: unknown) => {

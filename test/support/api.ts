@@ -7,10 +7,13 @@ export interface ApiResponse<T = unknown> {
 }
 
 export class Api {
-  constructor(
-    readonly base: string,
-    private readonly key?: string,
-  ) {}
+  readonly base: string;
+  private readonly key: string | undefined;
+
+  constructor(base: string, key?: string) {
+    this.base = base;
+    this.key = key;
+  }
 
   as(key: string | undefined): Api {
     return new Api(this.base, key);
@@ -26,7 +29,7 @@ export class Api {
     const response = await fetch(`${this.base}${path}`, { method, headers: { ...headers, ...init.headers }, body: body ?? null });
     const text = await response.text();
     let parsed: unknown = text;
-    if (/json/.test(response.headers.get('content-type') ?? '')) parsed = text === '' ? undefined : JSON.parse(text);
+    if (/^application\/(problem\+)?json\b/.test(response.headers.get('content-type') ?? '')) parsed = text === '' ? undefined : JSON.parse(text);
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   }
 

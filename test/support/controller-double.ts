@@ -8,13 +8,19 @@ import { DEFAULT_TOPOLOGY, JobEventStream, JobLogStream, JobStore, ResultStore, 
  * log lines, results), through the same stores, so the gateway's read side is tested on real data.
  */
 export class ControllerDouble {
-  private constructor(
-    private readonly connection: NatsConnection,
-    readonly jobs: JobStore,
-    readonly events: JobEventStream,
-    readonly logs: JobLogStream,
-    readonly results: ResultStore,
-  ) {}
+  private readonly connection: NatsConnection;
+  readonly jobs: JobStore;
+  readonly events: JobEventStream;
+  readonly logs: JobLogStream;
+  readonly results: ResultStore;
+
+  private constructor(connection: NatsConnection, jobs: JobStore, events: JobEventStream, logs: JobLogStream, results: ResultStore) {
+    this.connection = connection;
+    this.jobs = jobs;
+    this.events = events;
+    this.logs = logs;
+    this.results = results;
+  }
 
   static async connect(url: string): Promise<ControllerDouble> {
     const connection = await connect({ servers: url });
@@ -43,7 +49,7 @@ export class ControllerDouble {
 
   /** Runs a job to `succeeded` with a result of `text`. */
   async succeed(tenant: string, jobId: string, text: string, contentType = 'text/csv'): Promise<Job> {
-    const put = await this.results.put(tenant, jobId, contentType, new Blob([text]).stream());
+    const put = await this.results.put(tenant, jobId, 1, contentType, new Blob([text]).stream());
     const result: JobResult = { contentType, bytes: put.bytes, rows: text.trim().split('\n').length - 1, sha256: createHash('sha256').update(text).digest('hex') };
     await this.move(tenant, jobId, { state: 'starting', attempt: 1 });
     await this.move(tenant, jobId, { state: 'running' });

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../scripts/lib/nats-server.ts';
 import { GATEWAY_MAIN } from './paths.ts';
 
+/** Shared by every test gateway and controller: signs and checks per-attempt result tokens. */
+export const TEST_RESULT_SECRET = 'test-result-secret-0123456789abcdef0123456789';
+
 export const TEST_KEYS = {
   acme: 'acme-key-0123456789abcdef',
   globex: 'globex-key-0123456789abcdef',
@@ -18,10 +21,12 @@ export interface GatewayOptions {
 export class TestGateway {
   #output = '';
 
-  private constructor(
-    readonly url: string,
-    private readonly child: ChildProcess,
-  ) {
+  readonly url: string;
+  private readonly child: ChildProcess;
+
+  private constructor(url: string, child: ChildProcess) {
+    this.url = url;
+    this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
   }
@@ -36,6 +41,7 @@ export class TestGateway {
         NATS_URL: options.natsUrl,
         FERRY_API_KEYS: `acme:${TEST_KEYS.acme},globex:${TEST_KEYS.globex}`,
         FERRY_RATE_LIMIT: '0',
+        FERRY_RESULT_SECRET: TEST_RESULT_SECRET,
         LOG_LEVEL: 'warn',
         ...options.env,
       },

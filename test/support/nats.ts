@@ -7,11 +7,15 @@ import { ensureNatsServer, freePort, startNatsServer, type RunningNatsServer } f
 export class TestNats {
   #server: RunningNatsServer | undefined;
 
-  private constructor(
-    readonly port: number,
-    readonly storeDir: string,
-    private readonly binary: string,
-  ) {}
+  readonly port: number;
+  readonly storeDir: string;
+  private readonly binary: string;
+
+  private constructor(port: number, storeDir: string, binary: string) {
+    this.port = port;
+    this.storeDir = storeDir;
+    this.binary = binary;
+  }
 
   static async start(): Promise<TestNats> {
     const binary = process.env['FERRY_TEST_NATS_SERVER'] ?? (await ensureNatsServer());

@@ -18,6 +18,7 @@ import { PinoNestLogger } from './logging/pino.logger.js';
 import { GatewayMetrics } from './metrics/metrics.js';
 import { NatsLink } from './nats/nats-link.js';
 import { buildOpenApiDocument } from './openapi/openapi.document.js';
+import { registerResultUpload } from './results/result-upload.route.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadGatewayConfig();
@@ -68,6 +69,7 @@ async function bootstrap(): Promise<void> {
   );
   app.useGlobalPipes(createValidationPipe());
   configureFastify(app.getHttpAdapter().getInstance(), metrics);
+  registerResultUpload(app.getHttpAdapter().getInstance(), nats, { secret: config.FERRY_RESULT_SECRET, maxBytes: config.FERRY_RESULT_MAX_BYTES });
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
 
   await app.listen({ port: config.PORT, host: config.HOST });

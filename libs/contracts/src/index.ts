@@ -1,6 +1,8 @@
+export * from './attempt-token.js';
 export * from './canonical-json.js';
 export * from './dto/create-job.dto.js';
 export * from './dto/list-jobs.query.js';
+export * from './env.parser.js';
 export * from './errors.js';
 export * from './exit-codes.js';
 export * from './identifiers.js';
@@ -11,4 +13,8 @@ export * from './job.schema.js';
 export * from './job.transition.js';
 export * from './limits.js';
 export * from './parse.js';
+export * from './runner-env.js';
+export * from './runner-protocol.js';
+export * from './runner-spec.check.js';
+export * from './runner-spec.js';
 export * from './subjects.js';

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { ErrorCode, FerryError } from './errors.js';
+import { RunnerSpecSchema, type RunnerSpec } from './runner-spec.js';
 import {
   IdempotencyRecordSchema,
   JobEventSchema,
@@ -48,3 +49,4 @@ export const parseJob: Parser<Job> = parserFor(JobSchema, 'job record');
 export const parseJobEvent: Parser<JobEvent> = parserFor(JobEventSchema, 'job event');
 export const parseLogEntry: Parser<LogEntry> = parserFor(LogEntrySchema, 'log entry');
 export const parseIdempotencyRecord: Parser<IdempotencyRecord> = parserFor(IdempotencyRecordSchema, 'idempotency record');
+export const parseRunnerSpec: Parser<RunnerSpec> = parserFor(RunnerSpecSchema, 'runner spec');

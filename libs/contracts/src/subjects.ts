@@ -2,6 +2,8 @@
 export const NATS_DEFAULTS = {
   jobsBucket: 'ferry-jobs',
   idempotencyBucket: 'ferry-idempotency',
+  leasesBucket: 'ferry-leases',
+  controllerConsumer: 'ferry-controller',
   eventsStream: 'FERRY_EVENTS',
   logsStream: 'FERRY_LOGS',
   resultsBucket: 'ferry-results',

@@ -1,6 +1,7 @@
 export * from './event.stream.js';
 export * from './idempotency.store.js';
 export * from './job.store.js';
+export * from './leader.lease.js';
 export * from './log.stream.js';
 export * from './nats-errors.js';
 export * from './nats.config.js';

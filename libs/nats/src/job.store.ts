@@ -73,6 +73,41 @@ export class JobStore {
     throw new FerryError(ErrorCode.Unavailable, `job ${jobId} kept changing; retry`, { retryAfterSeconds: 1 });
   }
 
+  /**
+   * Writes `next` only if the record is still at `revision` (single-shot compare-and-set, for
+   * writers that decided from that revision and must decide again if it moved). Returns the new
+   * revision, or `undefined` when the record moved meanwhile.
+   */
+  async replace(current: StoredJob, next: Job): Promise<number | undefined> {
+    assertForward(current.job, next);
+    try {
+      return await this.kv.update(jobKey(next.tenant, next.id), encoder.encode(JSON.stringify(next)), current.revision);
+    } catch (error) {
+      if (isWrongLastSequence(error)) return undefined;
+      throw toDomainError(error);
+    }
+  }
+
+  /** Every record key in the bucket (a full resync). */
+  async listKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      for await (const key of await this.kv.keys()) keys.push(key);
+    } catch (error) {
+      throw toDomainError(error);
+    }
+    return keys;
+  }
+
+  /** Removes a record and its history (retention). */
+  async purge(tenant: string, jobId: string): Promise<void> {
+    try {
+      await this.kv.purge(jobKey(tenant, jobId));
+    } catch (error) {
+      throw toDomainError(error);
+    }
+  }
+
   /** The ids of a tenant's jobs, newest first (ids are time-sortable). */
   async listIds(tenant: string): Promise<string[]> {
     const ids: string[] = [];

@@ -6,6 +6,9 @@ const DAY_SECONDS = 86_400;
 export interface NatsTopology {
   readonly jobsBucket: string;
   readonly idempotencyBucket: string;
+  readonly leasesBucket: string;
+  /** Durable consumer through which the controller reads every change of the jobs bucket. */
+  readonly controllerConsumer: string;
   readonly eventsStream: string;
   readonly logsStream: string;
   readonly resultsBucket: string;
@@ -23,6 +26,8 @@ export interface NatsTopology {
 export const DEFAULT_TOPOLOGY: NatsTopology = {
   jobsBucket: NATS_DEFAULTS.jobsBucket,
   idempotencyBucket: NATS_DEFAULTS.idempotencyBucket,
+  leasesBucket: NATS_DEFAULTS.leasesBucket,
+  controllerConsumer: NATS_DEFAULTS.controllerConsumer,
   eventsStream: NATS_DEFAULTS.eventsStream,
   logsStream: NATS_DEFAULTS.logsStream,
   resultsBucket: NATS_DEFAULTS.resultsBucket,

@@ -8,22 +8,26 @@ export interface StoredResult {
   readonly data: ReadableStream<Uint8Array>;
 }
 
-/** Job results in the object store, named `<tenant>.<id>`, with their content type in the object's headers. */
+/**
+ * Job results in the object store, one object per attempt (`<tenant>.<id>.<attempt>`), with the
+ * content type in the object's metadata. Per attempt, so that a stale attempt's upload can never
+ * overwrite the result of the attempt that counts.
+ */
 export class ResultStore {
   constructor(private readonly store: ObjectStore) {}
 
-  async put(tenant: string, jobId: string, contentType: string, data: ReadableStream<Uint8Array>): Promise<{ bytes: number; digest: string }> {
+  async put(tenant: string, jobId: string, attempt: number, contentType: string, data: ReadableStream<Uint8Array>): Promise<{ bytes: number; digest: string }> {
     try {
-      const info = await this.store.put({ name: jobKey(tenant, jobId), metadata: { contentType } }, data);
+      const info = await this.store.put({ name: objectName(tenant, jobId, attempt), metadata: { contentType } }, data);
       return { bytes: info.size, digest: info.digest };
     } catch (error) {
       throw toDomainError(error);
     }
   }
 
-  async get(tenant: string, jobId: string): Promise<StoredResult | undefined> {
+  async get(tenant: string, jobId: string, attempt: number): Promise<StoredResult | undefined> {
     try {
-      const result = await this.store.get(jobKey(tenant, jobId));
+      const result = await this.store.get(objectName(tenant, jobId, attempt));
       if (result === null) return undefined;
       return {
         contentType: result.info.metadata?.['contentType'] ?? 'application/octet-stream',
@@ -34,4 +38,8 @@ export class ResultStore {
       throw toDomainError(error);
     }
   }
+}
+
+function objectName(tenant: string, jobId: string, attempt: number): string {
+  return `${jobKey(tenant, jobId)}.${attempt}`;
 }

@@ -1,4 +1,6 @@
 import {
+  AckPolicy,
+  DeliverPolicy,
   DiscardPolicy,
   JetStreamApiError,
   jetstream,
@@ -23,6 +25,7 @@ export interface FerryNats {
   readonly jsm: JetStreamManager;
   readonly jobs: KV;
   readonly idempotency: KV;
+  readonly leases: KV;
   readonly results: ObjectStore;
 }
 
@@ -63,13 +66,14 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
     replicas: topology.replicas,
     ttl: topology.idempotencyTtlSeconds * 1000,
   });
+  const leases = await kvm.create(topology.leasesBucket, { history: 1, storage: StorageType.File, replicas: topology.replicas });
   const results = await new Objm(js).create(topology.resultsBucket, {
     storage: StorageType.File,
     replicas: topology.replicas,
     ttl: nanos(topology.resultsTtlSeconds * 1000),
   });
 
-  return { connection, topology, js, jsm, jobs, idempotency, results };
+  return { connection, topology, js, jsm, jobs, idempotency, leases, results };
 }
 
 type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas'>;
@@ -88,5 +92,40 @@ async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): P
     if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
     const { name: _name, ...update } = full;
     await jsm.streams.update(config.name, update);
+  }
+}
+
+/** The stream behind a KV bucket, as JetStream names it. */
+export function kvStreamName(bucket: string): string {
+  return `KV_${bucket}`;
+}
+
+/**
+ * The controller's durable consumer on the jobs bucket's own stream: every record change is a
+ * message, explicitly acked once reconciled. Redelivered after `ackWaitMs` unless the consumer
+ * says it is still working; at most `maxAckPending` in flight.
+ */
+export async function ensureIntakeConsumer(
+  jsm: JetStreamManager,
+  topology: NatsTopology,
+  options: { ackWaitMs: number; maxAckPending: number },
+): Promise<void> {
+  const config = {
+    durable_name: topology.controllerConsumer,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `$KV.${topology.jobsBucket}.>`,
+    ack_wait: nanos(options.ackWaitMs),
+    max_ack_pending: options.maxAckPending,
+    max_deliver: -1,
+  };
+  try {
+    await jsm.consumers.add(kvStreamName(topology.jobsBucket), config);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError)) throw error;
+    await jsm.consumers.update(kvStreamName(topology.jobsBucket), topology.controllerConsumer, {
+      ack_wait: config.ack_wait,
+      max_ack_pending: config.max_ack_pending,
+    });
   }
 }

@@ -3,3 +3,4 @@ export * from './catalog.js';
 export * from './catalog.loader.js';
 export * from './catalog.schema.js';
 export * from './submission.resolver.js';
+export * from './argv.renderer.js';

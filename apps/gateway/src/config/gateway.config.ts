@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
+import { ConfigError, parseEnv } from '@ferry/contracts';
 
 const DEFAULT_CATALOG = fileURLToPath(new URL('../../../../pipelines/catalog.yaml', import.meta.url));
 const DAY = 86_400;
@@ -21,6 +21,9 @@ const GatewayEnvSchema = Type.Object({
   /** `off` serves every request as tenant `default`. Only for a closed laptop setup. */
   FERRY_AUTH: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   FERRY_PIPELINES: Type.String({ minLength: 1, default: DEFAULT_CATALOG }),
+  /** Checks the per-attempt tokens of result uploads; the controller signs them with the same secret. */
+  FERRY_RESULT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  FERRY_RESULT_MAX_BYTES: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024 }),
   /** Requests per second per tenant; 0 turns the limit off. */
   FERRY_RATE_LIMIT: Type.Number({ minimum: 0, default: 100 }),
   FERRY_RATE_BURST: Type.Integer({ minimum: 1, default: 200 }),
@@ -36,24 +39,9 @@ const GatewayEnvSchema = Type.Object({
 });
 export type GatewayEnv = Static<typeof GatewayEnvSchema>;
 
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
-const validateEnv = ajv.compile(GatewayEnvSchema);
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Reads the gateway's configuration from the environment; a bad value names the variable. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
-  const known = Object.keys(GatewayEnvSchema.properties);
-  const values: Record<string, unknown> = {};
-  for (const name of known) {
-    const value = env[name];
-    if (value !== undefined && value !== '') values[name] = value;
-  }
-  if (!validateEnv(values)) {
-    const problems = (validateEnv.errors ?? []).map((error) => `${error.instancePath.slice(1) || 'environment'} ${error.message ?? 'is invalid'}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  return values;
+  return parseEnv(GatewayEnvSchema, env);
 }

@@ -101,7 +101,7 @@ export class JobOutputController {
   async result(@Tenant() tenant: string, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     const job = await this.jobs.get(tenant, id);
     if (!isFinalState(job.state)) throw new FerryError(ErrorCode.Conflict, `job ${id} is ${job.state}; its result comes when it is final`);
-    const stored = job.result === null ? undefined : await this.nats.stores().results.get(tenant, id);
+    const stored = job.result === null ? undefined : await this.nats.stores().results.get(tenant, id, job.attempt);
     if (stored === undefined) throw new FerryError(ErrorCode.NotFound, `job ${id} has no result`);
     void reply
       .header('content-type', stored.contentType)

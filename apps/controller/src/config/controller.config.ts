@@ -1,0 +1,63 @@
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Type, type Static } from '@sinclair/typebox';
+import { parseEnv } from '@ferry/contracts';
+
+const repo = (path: string): string => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
+const DAY = 86_400;
+
+/** Every variable the controller reads, with its default; validated once at start-up. */
+const ControllerEnvSchema = Type.Object({
+  NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
+  NATS_USER: Type.Optional(Type.String()),
+  NATS_PASSWORD: Type.Optional(Type.String()),
+  NATS_TOKEN: Type.Optional(Type.String()),
+  /** Where jobs run. `kubernetes` arrives with the Kubernetes executor. */
+  FERRY_EXECUTOR: Type.Literal('local', { default: 'local' }),
+  /** Signs each attempt's result-upload token; the gateway holds the same secret. */
+  FERRY_RESULT_SECRET: Type.String({ minLength: 32 }),
+  /** How runners reach the gateway's upload route. */
+  FERRY_GATEWAY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8080' }),
+  FERRY_PIPELINES: Type.String({ minLength: 1, default: repo('pipelines/catalog.yaml') }),
+  /** Local mode: `file://` sources must lie below this folder. */
+  FERRY_DATA_DIR: Type.String({ minLength: 1, default: repo('data') }),
+  /** Attempts running at once, in all and per tenant (local executor). */
+  FERRY_MAX_CONCURRENT: Type.Integer({ minimum: 1, default: Math.max(2, cpus().length * 2) }),
+  FERRY_MAX_CONCURRENT_PER_TENANT: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Retry schedule: base, doubling, capped (DESIGN §3: 10 s … 6 min). */
+  FERRY_RETRY_BASE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+  FERRY_RETRY_MAX_SECONDS: Type.Number({ minimum: 0, default: 360 }),
+  /** Between SIGTERM and SIGKILL when an attempt is cancelled or past its deadline. */
+  FERRY_STOP_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
+  /** Every non-final job is reconciled at least this often, whatever the stream delivered. */
+  FERRY_RESYNC_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+  /** A full pass over every record (also purges finished ones past retention). */
+  FERRY_FULL_RESYNC_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 600 }),
+  FERRY_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * DAY }),
+  FERRY_RECONCILE_CONCURRENCY: Type.Integer({ minimum: 1, default: 16 }),
+  /** Leader lease term; a standby controller takes over at most this long after the leader dies. */
+  FERRY_LEASE_SECONDS: Type.Number({ minimum: 1, default: 10 }),
+  /** Local default: sources may be on loopback. */
+  FERRY_SOURCE_ALLOW_LOOPBACK: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'true' }),
+  FERRY_SOURCE_ALLOW_CIDRS: Type.String({ default: '' }),
+  FERRY_PROGRESS_INTERVAL_MS: Type.Integer({ minimum: 0, default: 500 }),
+  /** The runner's command line as a JSON array; default: this Node and the built runner. */
+  FERRY_RUNNER_COMMAND: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), {
+    default: 'info',
+  }),
+});
+export type ControllerEnv = Static<typeof ControllerEnvSchema>;
+
+export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env): ControllerEnv {
+  return parseEnv(ControllerEnvSchema, env);
+}
+
+export function runnerCommand(config: ControllerEnv): string[] {
+  if (config.FERRY_RUNNER_COMMAND === undefined) return [process.execPath, repo('apps/runner/dist/main.js')];
+  const parsed: unknown = JSON.parse(config.FERRY_RUNNER_COMMAND);
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((item) => typeof item === 'string')) {
+    throw new Error('FERRY_RUNNER_COMMAND must be a JSON array of strings');
+  }
+  return parsed;
+}

@@ -1,0 +1,131 @@
+import { jobKey } from '@ferry/contracts';
+import { LocalExecutor } from '@ferry/executor';
+import type { FerryNats, JobEventStream, JobLogStream, JobStore } from '@ferry/nats';
+import type { Catalog } from '@ferry/pipelines';
+import type { Logger } from 'pino';
+import { IntakeConsumer } from './intake/intake.consumer.js';
+import { KeyedQueue } from './queue/keyed.queue.js';
+import { JobReconciler, type ReconcilerSettings } from './reconcile/job.reconciler.js';
+import { ProgressWriter } from './reconcile/progress.writer.js';
+import type { ConcurrencyLimits } from './scheduling/admission.js';
+import { JobIndex } from './scheduling/job.index.js';
+
+export interface RuntimeSettings extends ReconcilerSettings {
+  readonly executorName: string;
+  readonly runnerCommand: readonly string[];
+  readonly runnerEnv: Readonly<Record<string, string>>;
+  readonly stopGraceMs: number;
+  readonly limits: ConcurrencyLimits;
+  readonly reconcileConcurrency: number;
+  readonly resyncMs: number;
+  readonly fullResyncMs: number;
+  readonly progressIntervalMs: number;
+  readonly ackWaitMs: number;
+}
+
+export interface RuntimeStores {
+  readonly nats: FerryNats;
+  readonly jobs: JobStore;
+  readonly events: JobEventStream;
+  readonly logs: JobLogStream;
+}
+
+/** How often queued jobs are checked for a free slot or a new place in line, and how many at once. */
+const SWEEP_MS = 1000;
+const SWEEP_BATCH = 200;
+
+/**
+ * Everything the leading controller runs: intake, the keyed queue with its reconciler, the local
+ * executor, periodic resyncs and the admission sweep. Built on `start()` when this process takes
+ * the lease and torn down on `stop()` when it loses it or shuts down (its runners stop with it).
+ */
+export class ControllerRuntime {
+  #parts:
+    | { queue: KeyedQueue; executor: LocalExecutor; intake: IntakeConsumer; progress: ProgressWriter; index: JobIndex; timers: NodeJS.Timeout[] }
+    | undefined;
+  #kickPending = false;
+
+  constructor(
+    private readonly stores: RuntimeStores,
+    private readonly catalog: Catalog,
+    private readonly settings: RuntimeSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  get active(): boolean {
+    return this.#parts !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.#parts !== undefined) return;
+    const { jobs, events, logs, nats } = this.stores;
+    const index = new JobIndex(this.settings.limits);
+    const progress = new ProgressWriter(jobs, events, this.settings.progressIntervalMs, (error) => this.logger.warn({ err: error }, 'progress write failed'));
+    // The executor and reconciler report to the queue, which needs the reconciler: break the cycle by reference.
+    const late: { queue?: KeyedQueue } = {};
+    const executor = new LocalExecutor(
+      { name: this.settings.executorName, runnerCommand: this.settings.runnerCommand, stopGraceMs: this.settings.stopGraceMs, baseEnv: this.settings.runnerEnv },
+      {
+        changed: (tenant, jobId) => late.queue?.add(jobKey(tenant, jobId)),
+        progress: (tenant, jobId, attempt, value) => progress.report(tenant, jobId, attempt, value),
+        log: (tenant, jobId, entry, sequence) => logs.append(tenant, jobId, entry, `${jobId}:${entry.attempt}:${entry.stream}:${sequence}`),
+      },
+    );
+    const reconciler = new JobReconciler(jobs, events, executor, this.catalog, index, { add: (key) => late.queue?.add(key), addAfter: (key, ms) => late.queue?.addAfter(key, ms) }, this.settings, {
+      info: (fields, message) => this.logger.info(fields, message),
+      warn: (fields, message) => this.logger.warn(fields, message),
+    }, progress);
+    const queue = new KeyedQueue(
+      async (key) => {
+        await reconciler.reconcile(key);
+        this.kick();
+      },
+      this.settings.reconcileConcurrency,
+      (key, error) => {
+        this.logger.warn({ job: key, err: error }, 'reconcile failed; retrying');
+        late.queue?.addAfter(key, 2000);
+      },
+    );
+    late.queue = queue;
+    const intake = new IntakeConsumer(nats.js, nats.topology, (key) => queue.enqueue(key), { ackWaitMs: this.settings.ackWaitMs, retryDelayMs: 2000 }, this.logger);
+    const timers = [
+      setInterval(() => index.keys().forEach((key) => queue.add(key)), this.settings.resyncMs),
+      setInterval(() => void this.fullResync(queue), this.settings.fullResyncMs),
+      setInterval(() => this.kick(), SWEEP_MS),
+    ];
+    this.#parts = { queue, executor, intake, progress, index, timers };
+    void intake.run();
+    await this.fullResync(queue);
+    this.logger.info({ executor: executor.name }, 'controller leading: reconciling jobs');
+  }
+
+  async stop(): Promise<void> {
+    const parts = this.#parts;
+    if (parts === undefined) return;
+    this.#parts = undefined;
+    parts.timers.forEach((timer) => clearInterval(timer));
+    parts.intake.stop();
+    parts.queue.close();
+    parts.progress.close();
+    await parts.executor.close();
+  }
+
+  /** Queues the jobs whose admission or place in line changed (debounced to one pass per tick). */
+  private kick(): void {
+    if (this.#kickPending) return;
+    this.#kickPending = true;
+    setImmediate(() => {
+      this.#kickPending = false;
+      const parts = this.#parts;
+      parts?.index.misplaced(SWEEP_BATCH).forEach((key) => parts.queue.add(key));
+    });
+  }
+
+  private async fullResync(queue: KeyedQueue | undefined): Promise<void> {
+    try {
+      for (const key of await this.stores.jobs.listKeys()) queue?.add(key);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'full resync failed; the next one retries');
+    }
+  }
+}

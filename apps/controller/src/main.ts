@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pino } from 'pino';
+import { ConfigError, RUNNER_ENV } from '@ferry/contracts';
+import {
+  DEFAULT_TOPOLOGY,
+  JobEventStream,
+  JobLogStream,
+  JobStore,
+  LeaderLease,
+  connectNats,
+  ensureIntakeConsumer,
+  ensureTopology,
+} from '@ferry/nats';
+import { loadCatalog } from '@ferry/pipelines';
+import { loadControllerConfig, runnerCommand } from './config/controller.config.js';
+import { ControllerRuntime } from './controller.runtime.js';
+
+const ACK_WAIT_MS = 30_000;
+
+async function main(): Promise<void> {
+  const config = loadControllerConfig();
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'ferry-controller', pid: process.pid } });
+  const catalog = await loadCatalog(config.FERRY_PIPELINES);
+  // Unique per process: a restarted controller is a new owner, so it recognises the attempts of its
+  // previous life as lost rather than as its own.
+  const instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const topology = { ...DEFAULT_TOPOLOGY, resultsTtlSeconds: config.FERRY_RETENTION_SECONDS };
+
+  const connection = await connectNats({
+    servers: config.NATS_URL,
+    name: `ferry-controller-${instance}`,
+    ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
+    ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
+    ...(config.NATS_TOKEN === undefined ? {} : { token: config.NATS_TOKEN }),
+  });
+  const nats = await ensureTopology(connection, topology);
+  await ensureIntakeConsumer(nats.jsm, topology, { ackWaitMs: ACK_WAIT_MS, maxAckPending: 1024 });
+
+  const runtime = new ControllerRuntime(
+    { nats, jobs: new JobStore(nats.jobs), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
+    catalog,
+    {
+      executorName: `local/${instance}`,
+      runnerCommand: runnerCommand(config),
+      runnerEnv: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
+        [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
+        [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
+        ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
+      },
+      stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
+      limits: { global: config.FERRY_MAX_CONCURRENT, perTenant: config.FERRY_MAX_CONCURRENT_PER_TENANT ?? config.FERRY_MAX_CONCURRENT },
+      reconcileConcurrency: config.FERRY_RECONCILE_CONCURRENCY,
+      resyncMs: config.FERRY_RESYNC_SECONDS * 1000,
+      fullResyncMs: config.FERRY_FULL_RESYNC_SECONDS * 1000,
+      progressIntervalMs: config.FERRY_PROGRESS_INTERVAL_MS,
+      ackWaitMs: ACK_WAIT_MS,
+      gatewayUrl: config.FERRY_GATEWAY_URL,
+      resultSecret: config.FERRY_RESULT_SECRET,
+      retryBaseMs: config.FERRY_RETRY_BASE_SECONDS * 1000,
+      retryMaxMs: config.FERRY_RETRY_MAX_SECONDS * 1000,
+      retentionMs: config.FERRY_RETENTION_SECONDS * 1000,
+    },
+    logger,
+  );
+
+  const leaseMs = config.FERRY_LEASE_SECONDS * 1000;
+  const lease = new LeaderLease(nats.leases, { name: 'controller', holder: instance, durationMs: leaseMs });
+  let lastRenewed = 0;
+  let stopping = false;
+  // Renew at a third of the term; step down before the term ends if NATS cannot be reached, so a
+  // standby that takes over never runs beside a leader that still thinks it leads.
+  const campaign = async (): Promise<void> => {
+    if (stopping) return;
+    let leading: boolean;
+    try {
+      leading = await lease.tryAcquire();
+      if (leading) lastRenewed = Date.now();
+    } catch (error) {
+      leading = runtime.active && Date.now() - lastRenewed < leaseMs * 0.66;
+      logger.warn({ err: error }, 'lease renewal failed');
+    }
+    if (leading && !runtime.active && !stopping) await runtime.start();
+    if (!leading && runtime.active) {
+      logger.warn('lost the controller lease: stopping');
+      await runtime.stop();
+    }
+  };
+  await campaign();
+  if (!runtime.active) logger.info('another controller leads; standing by');
+  const timer = setInterval(() => void campaign().catch((error: unknown) => logger.error({ err: error }, 'campaign failed')), leaseMs / 3);
+
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: stopping attempts, releasing the lease, draining NATS');
+    clearInterval(timer);
+    void runtime
+      .stop()
+      .then(() => lease.release())
+      .then(() => connection.drain())
+      .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function passThrough(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] ?? '']])));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ferry-controller: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+import {
+  ExitCode,
+  JobReason,
+  classifyExitCode,
+  isFinalState,
+  type Job,
+  type JobExecutor,
+  type StateChange,
+} from '@ferry/contracts';
+import type { AttemptObservation } from '@ferry/executor';
+import { retryDelayMs } from './retry.schedule.js';
+
+export interface DecisionInput {
+  readonly job: Job;
+  /** What this controller's executor sees of the job's attempt. */
+  readonly observation: AttemptObservation;
+  readonly now: Date;
+  /** This controller's executor, the owner of every attempt it starts. */
+  readonly executor: JobExecutor;
+  /** For a queued job: may it start now (a slot is free and it is first in line)? */
+  readonly admitted: boolean;
+  /** For a queued job that waits: its place in the queue (0 = next). */
+  readonly queuePosition: number | null;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+/** What to do about a job, decided from its record and what the executor observes. */
+export type Decision =
+  | { readonly kind: 'none'; readonly requeueAfterMs?: number }
+  /** Move the job (through the transition table); then start or stop the attempt. */
+  | { readonly kind: 'transition'; readonly change: StateChange; readonly executor?: JobExecutor; readonly then?: 'start'; readonly requeueAfterMs?: number }
+  /** Update reason, message and queue position without moving the job. */
+  | { readonly kind: 'annotate'; readonly fields: Pick<Job, 'reason' | 'message' | 'queuePosition'>; readonly requeueAfterMs?: number }
+  | { readonly kind: 'start' }
+  | { readonly kind: 'stop'; readonly requeueAfterMs: number }
+  | { readonly kind: 'finished' };
+
+const SECOND = 1000;
+
+/**
+ * The reconcile core: pure, level-based. Given the record and the observation, it names the one
+ * next step toward the state the record asks for; the reconciler applies it with compare-and-set
+ * and calls again until the answer is `none` (or `finished`).
+ */
+export function decide(input: DecisionInput): Decision {
+  const { job } = input;
+  if (isFinalState(job.state)) return { kind: 'finished' };
+  if (job.state === 'queued') return decideQueued(input);
+  return decideActive(input);
+}
+
+function decideQueued(input: DecisionInput): Decision {
+  const { job, now } = input;
+  if (job.cancelRequested) {
+    return { kind: 'transition', change: { state: 'cancelled', reason: JobReason.Cancelled, message: 'cancelled before it started' } };
+  }
+  const waitedMs = now.getTime() - Date.parse(job.createdAt);
+  const startDeadlineMs = job.startDeadlineSeconds * SECOND;
+  if (waitedMs >= startDeadlineMs) {
+    const cause = job.reason ?? JobReason.QueuedBehindLimit;
+    return {
+      kind: 'transition',
+      change: { state: 'failed', reason: JobReason.StartDeadlineExceeded, message: `did not start within ${job.startDeadlineSeconds}s (${cause})` },
+    };
+  }
+  if (input.admitted) {
+    return { kind: 'transition', change: { state: 'starting', attempt: 1, reason: null, message: null }, executor: input.executor, then: 'start' };
+  }
+  const fields = {
+    reason: JobReason.QueuedBehindLimit,
+    message: 'waiting for a free slot (concurrency limit)',
+    queuePosition: input.queuePosition,
+  };
+  const requeueAfterMs = startDeadlineMs - waitedMs;
+  if (job.reason === fields.reason && job.message === fields.message && job.queuePosition === fields.queuePosition) {
+    return { kind: 'none', requeueAfterMs };
+  }
+  return { kind: 'annotate', fields, requeueAfterMs };
+}
+
+function decideActive(input: DecisionInput): Decision {
+  const { job, now, observation } = input;
+  const deadlineMs = Date.parse(job.startedAt ?? job.updatedAt) + job.timeoutSeconds * SECOND;
+  const ownsAttempt = job.executor?.name === input.executor.name && job.executor.kind === input.executor.kind;
+  const current = ownsAttempt && observation.phase !== 'absent' && observation.attempt === job.attempt ? observation : undefined;
+  // An attempt that has ended is judged by when it ended, not by when we look.
+  const pastDeadline = (current?.phase === 'exited' ? current.finishedAt.getTime() : now.getTime()) >= deadlineMs;
+
+  if (current?.phase === 'running') {
+    if (job.cancelRequested || pastDeadline) return { kind: 'stop', requeueAfterMs: SECOND };
+    if (job.state === 'starting') return { kind: 'transition', change: { state: 'running' }, requeueAfterMs: deadlineMs - now.getTime() };
+    return { kind: 'none', requeueAfterMs: deadlineMs - now.getTime() };
+  }
+  // The attempt ran and ended before anyone saw it running: record that it ran, then judge the end.
+  if (current?.phase === 'exited' && job.state === 'starting') return { kind: 'transition', change: { state: 'running' } };
+
+  if (ownsAttempt && current === undefined && job.state === 'starting' && !job.cancelRequested && !pastDeadline) {
+    // Waiting to run. The attempt entered `starting` at its last write (nothing else writes it meanwhile).
+    const startDeadlineMs = Date.parse(job.updatedAt) + job.startDeadlineSeconds * SECOND;
+    if (now.getTime() >= startDeadlineMs) {
+      return {
+        kind: 'transition',
+        change: { state: 'failed', reason: JobReason.StartDeadlineExceeded, message: `attempt ${job.attempt} did not start running within ${job.startDeadlineSeconds}s` },
+      };
+    }
+    // Started in the record, no process yet: the start was decided and not carried out.
+    return { kind: 'start' };
+  }
+
+  // A successful end stands even if a cancel request or the deadline came after it.
+  if (current?.phase === 'exited' && current.exitCode === ExitCode.Succeeded && !pastDeadline) {
+    return { kind: 'transition', change: { state: 'succeeded', reason: null, message: null } };
+  }
+  if (job.cancelRequested) return { kind: 'transition', change: { state: 'cancelled', reason: JobReason.Cancelled, message: 'cancelled on request' } };
+  if (pastDeadline) {
+    return {
+      kind: 'transition',
+      change: { state: 'failed', reason: JobReason.DeadlineExceeded, message: `did not finish within ${job.timeoutSeconds}s` },
+    };
+  }
+  if (current === undefined) {
+    // Nobody runs this attempt: its controller died (its runner stopped with it) or lost it.
+    return retryOrFail(input, 'Disrupted', 'the attempt was lost with the controller that ran it', now.getTime(), deadlineMs);
+  }
+  const { exitCode, signal, error } = current;
+  const what = exitCode === null ? `killed by ${signal ?? 'a signal'}` : `exit code ${exitCode}`;
+  const detail = error === undefined ? what : `${error.message} (${what})`;
+  if (exitCode !== null && classifyExitCode(exitCode) === 'permanent') {
+    return { kind: 'transition', change: { state: 'failed', reason: error?.reason ?? JobReason.ExitCode, message: detail } };
+  }
+  const retryAt = current.finishedAt.getTime() + retryDelayMs(job.attempt, input.retryBaseMs, input.retryMaxMs);
+  return retryOrFail(input, error?.reason ?? JobReason.ExitCode, detail, retryAt, deadlineMs);
+}
+
+/** A failed attempt: the next one once `retryAt` has come, if attempts remain; else the job fails. */
+function retryOrFail(input: DecisionInput, reason: string, detail: string, retryAt: number, deadlineMs: number): Decision {
+  const { job, now } = input;
+  if (job.attempt >= job.maxAttempts) {
+    return {
+      kind: 'transition',
+      change: { state: 'failed', reason: JobReason.BackoffLimitExceeded, message: `attempt ${job.attempt} of ${job.maxAttempts} failed: ${detail} [${reason}]` },
+    };
+  }
+  if (now.getTime() >= retryAt) {
+    return {
+      kind: 'transition',
+      change: { state: 'starting', attempt: job.attempt + 1, reason: null, message: null },
+      executor: input.executor,
+      then: 'start',
+    };
+  }
+  const waitSeconds = Math.ceil((retryAt - now.getTime()) / SECOND);
+  // Look again at the retry time, or at the deadline if that comes first.
+  const requeueAfterMs = Math.min(retryAt, deadlineMs) - now.getTime();
+  const fields = { reason: JobReason.Retrying, message: `attempt ${job.attempt} failed: ${detail}; attempt ${job.attempt + 1} in ${waitSeconds}s`, queuePosition: null };
+  if (job.reason === JobReason.Retrying) return { kind: 'none', requeueAfterMs };
+  return { kind: 'annotate', fields, requeueAfterMs };
+}

@@ -1,0 +1,169 @@
+import {
+  ErrorCode,
+  FerryError,
+  JobReason,
+  isFinalState,
+  parseJobKey,
+  transitionJob,
+  type Job,
+  type JobExecutor,
+} from '@ferry/contracts';
+import type { Executor } from '@ferry/executor';
+import type { JobEventStream, JobStore, StoredJob } from '@ferry/nats';
+import type { Catalog } from '@ferry/pipelines';
+import type { JobIndex } from '../scheduling/job.index.js';
+import { buildAttemptLaunch, type LaunchSettings } from './attempt-launch.builder.js';
+import { decide, type Decision } from './job.decider.js';
+
+export interface ReconcilerSettings extends LaunchSettings {
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Finished records older than this are purged. */
+  readonly retentionMs: number;
+}
+
+export interface Requeue {
+  add(key: string): void;
+  addAfter(key: string, delayMs: number): void;
+}
+
+export interface ReconcilerLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * `reconcile(key)`: read the record, ask the executor what it sees, let the pure `decide` name the
+ * next step, carry it out. Every write is a single-shot compare-and-set on the revision that was
+ * read; if the record moved meanwhile, the key is simply reconciled again from the new record.
+ */
+export class JobReconciler {
+  constructor(
+    private readonly jobs: JobStore,
+    private readonly events: JobEventStream,
+    private readonly executor: Executor,
+    private readonly catalog: Catalog,
+    private readonly index: JobIndex,
+    private readonly queue: Requeue,
+    private readonly settings: ReconcilerSettings,
+    private readonly logger: ReconcilerLogger,
+    private readonly progress: { flushNow(key: string): Promise<void> },
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  private get owner(): JobExecutor {
+    return { kind: this.executor.kind, name: this.executor.name };
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const parsed = parseJobKey(key);
+    if (parsed === undefined) throw new FerryError(ErrorCode.MalformedMessage, `not a job key: ${key}`);
+    const stored = await this.jobs.get(parsed.tenant, parsed.jobId);
+    if (stored === undefined) {
+      this.index.remove(key);
+      this.executor.forget(parsed.tenant, parsed.jobId);
+      return;
+    }
+    this.index.put(stored.job);
+    if (stored.job.state === 'queued' && stored.job.updatedAt === stored.job.createdAt) {
+      // The submission itself published nothing (one round trip at intake): its first event is ours.
+      // The message id is the record's revision, so a redelivered submission is announced once.
+      await this.events.publish('state', stored.job, stored.revision, this.clock());
+    }
+    const now = this.clock();
+    const decision = this.decideFor(stored.job, now);
+    await this.apply(key, stored, decision, now);
+  }
+
+  private decideFor(job: Job, now: Date): Decision {
+    if (job.state === 'queued' && !job.cancelRequested && this.catalog.get(job.pipeline) === undefined) {
+      return { kind: 'transition', change: { state: 'failed', reason: JobReason.InvalidSubmission, message: `pipeline "${job.pipeline}" is no longer in the catalog` } };
+    }
+    const plan = this.index.plan();
+    return decide({
+      job,
+      observation: this.executor.observe(job.tenant, job.id),
+      now,
+      executor: this.owner,
+      admitted: plan.admitted.has(job.id),
+      queuePosition: plan.positions.get(job.id) ?? null,
+      retryBaseMs: this.settings.retryBaseMs,
+      retryMaxMs: this.settings.retryMaxMs,
+    });
+  }
+
+  private async apply(key: string, stored: StoredJob, decision: Decision, now: Date): Promise<void> {
+    const { job } = stored;
+    switch (decision.kind) {
+      case 'none':
+        if (decision.requeueAfterMs !== undefined) this.queue.addAfter(key, decision.requeueAfterMs);
+        return;
+      case 'finished':
+        return this.finish(key, job, now);
+      case 'start':
+        return this.launch(job);
+      case 'stop':
+        await this.executor.stop(job.tenant, job.id);
+        this.queue.addAfter(key, decision.requeueAfterMs);
+        return;
+      case 'annotate': {
+        const next: Job = { ...job, ...decision.fields, updatedAt: now.toISOString() };
+        if (await this.write(key, stored, next)) this.queue.addAfter(key, decision.requeueAfterMs ?? 0);
+        return;
+      }
+      case 'transition': {
+        // Progress the attempt reported just before it ended lands first, so the final record keeps it.
+        if (isFinalState(decision.change.state)) await this.progress.flushNow(key);
+        const moved = transitionJob(job, decision.change, now);
+        const next: Job = {
+          ...moved,
+          ...(decision.executor === undefined ? {} : { executor: decision.executor }),
+          // A new attempt starts without the last one's progress.
+          ...(decision.change.state === 'starting' ? { progress: null } : {}),
+        };
+        if (!(await this.write(key, stored, next))) return;
+        this.logger.info({ job: key, state: next.state, attempt: next.attempt, reason: next.reason }, `job ${next.state}`);
+        if (decision.then === 'start') await this.launch(next);
+        if (isFinalState(next.state)) this.executor.forget(next.tenant, next.id);
+        // Take the next step at once (e.g. starting → running) rather than on the stream's echo.
+        this.queue.add(key);
+        return;
+      }
+    }
+  }
+
+  /** Compare-and-set from the revision read; publishes the change. False when the record moved. */
+  private async write(key: string, stored: StoredJob, next: Job): Promise<boolean> {
+    const revision = await this.jobs.replace(stored, next);
+    if (revision === undefined) {
+      this.queue.add(key);
+      return false;
+    }
+    this.index.put(next);
+    await this.events.publish('state', next, revision, this.clock());
+    return true;
+  }
+
+  private async launch(job: Job): Promise<void> {
+    const pipeline = this.catalog.get(job.pipeline);
+    if (pipeline === undefined) throw new FerryError(ErrorCode.Conflict, `pipeline ${job.pipeline} vanished from the catalog`);
+    await this.executor.start(buildAttemptLaunch(job, pipeline, this.settings));
+  }
+
+  /** A final job: make sure nothing of it still runs, and purge it once past retention. */
+  private async finish(key: string, job: Job, now: Date): Promise<void> {
+    const observation = this.executor.observe(job.tenant, job.id);
+    if (observation.phase === 'running') {
+      await this.executor.stop(job.tenant, job.id);
+      this.queue.addAfter(key, 1000);
+      return;
+    }
+    this.executor.forget(job.tenant, job.id);
+    this.index.remove(key);
+    const age = now.getTime() - Date.parse(job.finishedAt ?? job.updatedAt);
+    if (age >= this.settings.retentionMs) {
+      await this.jobs.purge(job.tenant, job.id);
+      this.logger.info({ job: key }, 'purged after retention');
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  ErrorCode,
+  FerryError,
+  isFinalState,
+  isJobId,
+  isTenantName,
+  verifyAttemptToken,
+  type Job,
+  type JobResult,
+} from '@ferry/contracts';
+import type { NatsLink } from '../nats/nats-link.js';
+
+export interface ResultUploadSettings {
+  /** `undefined`: uploads are refused (no secret configured). */
+  readonly secret: string | undefined;
+  readonly maxBytes: number;
+}
+
+type UploadRequest = FastifyRequest<{ Params: { tenant: string; id: string; attempt: string } }>;
+
+/**
+ * `PUT /internal/v1/results/{tenant}/{id}/{attempt}`: a job attempt uploads its result once, with
+ * the token made for that attempt. Refused unless the token matches, the job is still at that
+ * attempt and not final, and no result is recorded yet — so a stale attempt can neither upload nor
+ * overwrite. The body streams into the object store (size capped, hashed on the way), then the
+ * record gets the result's content type, bytes, rows and SHA-256 by compare-and-set, fenced again.
+ * A raw Fastify route in its own context: it takes any content type, as a stream.
+ */
+export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, settings: ResultUploadSettings): void {
+  void fastify.register((instance, _options, done) => {
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser('*', (_request, _payload, next) => next(null));
+    instance.put('/internal/v1/results/:tenant/:id/:attempt', async (request: UploadRequest, reply) => {
+      const { tenant, id } = request.params;
+      const attempt = Number(request.params.attempt);
+      if (!isTenantName(tenant) || !isJobId(id) || !Number.isInteger(attempt) || attempt < 1) {
+        throw new FerryError(ErrorCode.NotFound, 'no such job attempt');
+      }
+      const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (settings.secret === undefined || token === undefined || !verifyAttemptToken(settings.secret, tenant, id, attempt, token)) {
+        throw new FerryError(ErrorCode.Unauthorized, 'the result token does not match this job attempt');
+      }
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > settings.maxBytes) throw new FerryError(ErrorCode.PayloadTooLarge, `results are limited to ${settings.maxBytes} bytes`);
+
+      const stores = nats.stores();
+      const { job } = await stores.jobs.require(tenant, id);
+      assertUploadable(job, attempt);
+      const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          bytes += chunk.length;
+          if (bytes > settings.maxBytes) return callback(new FerryError(ErrorCode.PayloadTooLarge, `results are limited to ${settings.maxBytes} bytes`));
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      request.raw.pipe(meter);
+      request.raw.once('error', (error) => meter.destroy(error));
+      await stores.results.put(tenant, id, attempt, contentType, Readable.toWeb(meter) as ReadableStream<Uint8Array>);
+
+      const rowsHeader = request.headers['ferry-result-rows'];
+      const rows = typeof rowsHeader === 'string' && /^\d{1,15}$/.test(rowsHeader) ? Number(rowsHeader) : undefined;
+      const result: JobResult = { contentType, bytes, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
+      await stores.jobs.update(tenant, id, (current) => {
+        assertUploadable(current, attempt);
+        return { ...current, result, updatedAt: new Date().toISOString() };
+      });
+      return reply.status(201).send(result);
+    });
+    done();
+  });
+}
+
+function assertUploadable(job: Job, attempt: number): void {
+  if (job.attempt !== attempt || isFinalState(job.state) || job.state === 'queued') {
+    throw new FerryError(ErrorCode.Conflict, `attempt ${attempt} is not the job's current attempt; its upload is refused`);
+  }
+  if (job.result !== null) throw new FerryError(ErrorCode.Conflict, 'this attempt already uploaded its result');
+}

@@ -1,0 +1,3 @@
+import { runAttempt } from './runner.main.js';
+
+await runAttempt();

@@ -1,0 +1,31 @@
+import { UNKNOWN_FAILURE_EXIT, errorMessage, permanent, RunnerFailure, RunnerReason, transient } from '../runner.failure.js';
+
+/**
+ * Maps a DuckDB error to an exit code and reason by its type prefix ("Binder Error: …").
+ * Most are the query's or the data's fault and would fail again the same way: permanent.
+ */
+export function classifyDuckDbError(error: unknown, context: { readonly memoryLimit: string; readonly source?: string }): RunnerFailure {
+  if (error instanceof RunnerFailure) return error;
+  const message = errorMessage(error);
+  const type = /^([A-Za-z ]+?) Error:/.exec(message)?.[1]?.toLowerCase() ?? '';
+  if (type === 'out of memory') {
+    // Permanent: a retry runs the same query on the same data under the same limit.
+    return permanent(
+      RunnerReason.OutOfMemory,
+      `the query needs more memory than FERRY_DUCKDB_MEMORY_LIMIT (${context.memoryLimit}) allows, even spilling to disk; ` +
+        `a retry would fail the same way, so reduce the data or ask for a higher limit: ${message}`,
+      error,
+    );
+  }
+  if (type === 'io') {
+    // Reading our own temp files or spilling failed: most likely a full or flaky disk on this node.
+    return transient(RunnerReason.StorageError, `DuckDB could not read or write its temp folder: ${message}`, error);
+  }
+  if (type === 'internal' || type === 'fatal') {
+    return new RunnerFailure(UNKNOWN_FAILURE_EXIT, RunnerReason.EngineError, `DuckDB failed internally: ${message}`, { cause: error });
+  }
+  if (context.source !== undefined) {
+    return permanent(RunnerReason.SourceInvalid, `source "${context.source}" cannot be read: ${message}`, error);
+  }
+  return permanent(RunnerReason.SqlError, message, error);
+}

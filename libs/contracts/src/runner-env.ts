@@ -1,0 +1,20 @@
+/** Names of the environment variables an executor gives a job attempt (DESIGN §2–3). */
+export const RUNNER_ENV = {
+  /** The attempt's spec as JSON (`RunnerSpec`). */
+  job: 'FERRY_JOB',
+  resultUrl: 'FERRY_RESULT_URL',
+  resultToken: 'FERRY_RESULT_TOKEN',
+  /** Local mode only: `file://` sources must resolve below this folder. Unset: `file://` is refused. */
+  dataDir: 'FERRY_DATA_DIR',
+  /** `true` only in the local default: sources may be on loopback. */
+  allowLoopback: 'FERRY_SOURCE_ALLOW_LOOPBACK',
+  /** Comma-separated CIDRs of private ranges (RFC 1918, ULA) that sources may use. */
+  allowCidrs: 'FERRY_SOURCE_ALLOW_CIDRS',
+  /** `1` when the executor keeps the runner's stdin open: its end means the controller is gone. */
+  watchStdin: 'FERRY_WATCH_STDIN',
+  duckdbMemoryLimit: 'FERRY_DUCKDB_MEMORY_LIMIT',
+  duckdbThreads: 'FERRY_DUCKDB_THREADS',
+  sourceMaxBytes: 'FERRY_SOURCE_MAX_BYTES',
+  resultMaxBytes: 'FERRY_RESULT_MAX_BYTES',
+  tmpDir: 'FERRY_TMP_DIR',
+} as const;

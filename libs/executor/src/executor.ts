@@ -1,0 +1,54 @@
+import type { JobErrorReport, JobProgress, LogEntry, RunnerSpec } from '@ferry/contracts';
+
+/** One attempt to start: which job, which attempt, and what the attempt is told. */
+export interface AttemptLaunch {
+  readonly tenant: string;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly spec: RunnerSpec;
+  /** Extra environment for the attempt: the result URL and its per-attempt token, source policy. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What an executor knows of a job's latest attempt (level-based: a snapshot, not an event). */
+export type AttemptObservation =
+  | { readonly phase: 'absent' }
+  | { readonly phase: 'running'; readonly attempt: number; readonly startedAt: Date; readonly stopping: boolean }
+  | {
+      readonly phase: 'exited';
+      readonly attempt: number;
+      /** `null` when a signal ended it. */
+      readonly exitCode: number | null;
+      readonly signal: string | null;
+      readonly finishedAt: Date;
+      /** The last `::ferry:error` the attempt printed, if any: why it failed, in its own words. */
+      readonly error: JobErrorReport | undefined;
+    };
+
+/** Where an executor reports what it sees. */
+export interface ExecutorSink {
+  /** Something about this job's attempt changed: reconcile it. */
+  changed(tenant: string, jobId: string): void;
+  /** A `::ferry:progress` line. */
+  progress(tenant: string, jobId: string, attempt: number, progress: JobProgress): void;
+  /** A log line, in order; an attempt is observed `exited` only after all its lines are stored. */
+  log(tenant: string, jobId: string, entry: LogEntry, sequence: number): Promise<void>;
+}
+
+/**
+ * Runs job attempts somewhere (a local process, a Kubernetes Job) and reports on them. Every
+ * method is idempotent: the reconciler may call `start` or `stop` again after any crash.
+ */
+export interface Executor {
+  readonly kind: 'local' | 'kubernetes';
+  /** The name this executor writes into `job.executor.name`, identifying who owns an attempt. */
+  readonly name: string;
+  start(launch: AttemptLaunch): Promise<void>;
+  observe(tenant: string, jobId: string): AttemptObservation;
+  /** Asks the attempt to stop (SIGTERM), then forces it after the grace period. */
+  stop(tenant: string, jobId: string): Promise<void>;
+  /** Drops what the executor remembers of a finished job. */
+  forget(tenant: string, jobId: string): void;
+  /** Stops every attempt (shutdown). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { RUNNER_ENV, jobKey, parseRunnerLine, type JobErrorReport, type LogEntry } from '@ferry/contracts';
+import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '../executor.js';
+
+export interface LocalExecutorOptions {
+  /** Identifies this controller process; written into each record's `executor.name`. */
+  readonly name: string;
+  /** The runner's command line, e.g. `[process.execPath, 'apps/runner/dist/main.js']`. */
+  readonly runnerCommand: readonly string[];
+  /** Time between SIGTERM and SIGKILL when stopping an attempt. */
+  readonly stopGraceMs: number;
+  /** Environment every attempt gets (PATH, data folder, source policy, DuckDB limits). */
+  readonly baseEnv: Readonly<Record<string, string>>;
+}
+
+interface Attempt {
+  readonly attempt: number;
+  readonly child: ChildProcess;
+  readonly startedAt: Date;
+  stopping: boolean;
+  error: JobErrorReport | undefined;
+  exit: { exitCode: number | null; signal: string | null; finishedAt: Date } | undefined;
+}
+
+/**
+ * Runs each attempt as a child process of the runner. Its stdin stays open and unused: when this
+ * process dies, the pipe closes and the runner stops itself (`FERRY_WATCH_STDIN`), so a restarted
+ * controller can run the attempt again without two copies finishing. stdout and stderr are read
+ * line by line: progress and error markers go to the sink as such, every other line as a log line.
+ */
+export class LocalExecutor implements Executor {
+  readonly kind = 'local' as const;
+  readonly #attempts = new Map<string, Attempt>();
+
+  constructor(
+    private readonly options: LocalExecutorOptions,
+    private readonly sink: ExecutorSink,
+  ) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Attempts with a live process, for admission control. */
+  get running(): number {
+    return [...this.#attempts.values()].filter((attempt) => attempt.exit === undefined).length;
+  }
+
+  start(launch: AttemptLaunch): Promise<void> {
+    const key = jobKey(launch.tenant, launch.jobId);
+    const existing = this.#attempts.get(key);
+    if (existing !== undefined && existing.attempt >= launch.attempt) return Promise.resolve();
+    const [command, ...args] = this.options.runnerCommand;
+    if (command === undefined) throw new Error('LocalExecutor: empty runner command');
+    const child = spawn(command, args, {
+      env: {
+        ...this.options.baseEnv,
+        ...launch.env,
+        [RUNNER_ENV.job]: JSON.stringify(launch.spec),
+        [RUNNER_ENV.watchStdin]: '1',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const attempt: Attempt = { attempt: launch.attempt, child, startedAt: new Date(), stopping: false, error: undefined, exit: undefined };
+    this.#attempts.set(key, attempt);
+    const drained = Promise.all([
+      this.pump(launch, attempt, child.stdout, 'stdout'),
+      this.pump(launch, attempt, child.stderr, 'stderr'),
+    ]);
+    const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {
+      child.once('error', (error) => {
+        void this.sink.log(launch.tenant, launch.jobId, entry(`runner failed to start: ${error.message}`, 'stderr', launch.attempt), -1);
+        resolve({ exitCode: 127, signal: null });
+      });
+      child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+    });
+    void Promise.all([exited, drained]).then(([status]) => {
+      attempt.exit = { ...status, finishedAt: new Date() };
+      this.sink.changed(launch.tenant, launch.jobId);
+    });
+    this.sink.changed(launch.tenant, launch.jobId);
+    return Promise.resolve();
+  }
+
+  observe(tenant: string, jobId: string): AttemptObservation {
+    const attempt = this.#attempts.get(jobKey(tenant, jobId));
+    if (attempt === undefined) return { phase: 'absent' };
+    if (attempt.exit === undefined) {
+      return { phase: 'running', attempt: attempt.attempt, startedAt: attempt.startedAt, stopping: attempt.stopping };
+    }
+    return { phase: 'exited', attempt: attempt.attempt, ...attempt.exit, error: attempt.error };
+  }
+
+  stop(tenant: string, jobId: string): Promise<void> {
+    const attempt = this.#attempts.get(jobKey(tenant, jobId));
+    if (attempt === undefined || attempt.exit !== undefined || attempt.stopping) return Promise.resolve();
+    attempt.stopping = true;
+    attempt.child.kill('SIGTERM');
+    const force = setTimeout(() => {
+      if (attempt.exit === undefined) attempt.child.kill('SIGKILL');
+    }, this.options.stopGraceMs);
+    force.unref();
+    return Promise.resolve();
+  }
+
+  forget(tenant: string, jobId: string): void {
+    const key = jobKey(tenant, jobId);
+    if (this.#attempts.get(key)?.exit !== undefined) this.#attempts.delete(key);
+  }
+
+  async close(): Promise<void> {
+    const live = [...this.#attempts.values()].filter((attempt) => attempt.exit === undefined);
+    for (const attempt of live) {
+      attempt.child.stdin?.end();
+      attempt.child.kill('SIGTERM');
+    }
+    await Promise.all(live.map((attempt) => new Promise((resolve) => (attempt.exit === undefined ? attempt.child.once('exit', resolve) : resolve(undefined)))));
+  }
+
+  /** Reads one output stream line by line, in order, until it ends. */
+  private async pump(launch: AttemptLaunch, attempt: Attempt, stream: NodeJS.ReadableStream | null, name: LogEntry['stream']): Promise<void> {
+    if (stream === null) return;
+    let sequence = 0;
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      const parsed = parseRunnerLine(line);
+      if (parsed.kind === 'progress') this.sink.progress(launch.tenant, launch.jobId, launch.attempt, parsed.progress);
+      else if (parsed.kind === 'error') attempt.error = parsed.error;
+      else {
+        sequence += 1;
+        await this.sink.log(launch.tenant, launch.jobId, entry(parsed.line, name, launch.attempt), sequence).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function entry(line: string, stream: LogEntry['stream'], attempt: number): LogEntry {
+  return { line, stream, attempt, at: new Date().toISOString() };
+}

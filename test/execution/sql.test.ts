@@ -1,0 +1,124 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Api } from '../support/api.ts';
+import { HttpFixture } from '../support/http-fixture.ts';
+import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
+
+let system: FerrySystem;
+let api: Api;
+let fixture: HttpFixture;
+let scratch: string;
+
+// A generated sales table and its aggregate, computed here independently of DuckDB.
+const cities = ['Oslo', 'Bergen', 'Tromso', 'Alta'];
+const rows = Array.from({ length: 5000 }, (_unused, index) => ({ city: cities[(index * 7) % 4] ?? 'Oslo', amount: (index % 97) + 0.5 }));
+const csv = `city,amount\n${rows.map((row) => `${row.city},${row.amount}`).join('\n')}\n`;
+const ndjson = `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`;
+const expected = new Map<string, { n: number; total: number }>();
+for (const row of rows) {
+  const entry = expected.get(row.city) ?? { n: 0, total: 0 };
+  expected.set(row.city, { n: entry.n + 1, total: entry.total + row.amount });
+}
+const SQL = 'SELECT city, count(*) AS n, sum(amount) AS total FROM sales GROUP BY city ORDER BY city';
+
+beforeAll(async () => {
+  fixture = await HttpFixture.start({
+    '/sales.csv': { contentType: 'text/csv', body: csv },
+    '/sales.ndjson': { contentType: 'application/x-ndjson', body: ndjson },
+    '/to-metadata': { status: 302, location: 'http://169.254.169.254/latest/meta-data/' },
+  });
+  system = await FerrySystem.start();
+  api = system.api();
+  scratch = await mkdtemp(join(tmpdir(), 'ferry-sql-test-'));
+});
+afterAll(async () => {
+  await system?.stop();
+  await fixture?.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const run = async (params: unknown): Promise<any> => {
+  const response = await api.post('/v1/jobs', { pipeline: 'sql', params });
+  expect(response.status).toBe(202);
+  return waitForJob(api, response.body.id, isFinal, 30_000);
+};
+
+describe('sql pipeline end to end', () => {
+  it('a group-by over a CSV served over HTTP succeeds and its CSV result equals the aggregate', async () => {
+    const job = await run({ sources: { sales: { url: `${fixture.url}/sales.csv`, format: 'csv' } }, sql: SQL });
+    expect(job).toMatchObject({ state: 'succeeded', result: { contentType: 'text/csv', rows: 4 } });
+    const result = await api.get(`/v1/jobs/${job.id}/result`);
+    expect(result.headers.get('content-type')).toBe('text/csv');
+    const [header, ...lines] = result.text.trim().split('\n');
+    expect(header).toBe('city,n,total');
+    const got = lines.map((line) => line.split(','));
+    expect(got.map(([city]) => city)).toEqual([...expected.keys()].sort());
+    for (const [city, n, total] of got) {
+      expect(Number(n)).toBe(expected.get(city ?? '')?.n);
+      expect(Number(total)).toBeCloseTo(expected.get(city ?? '')?.total ?? -1, 6);
+    }
+  });
+
+  it('ndjson in, ndjson and json out', async () => {
+    const source = { sales: { url: `${fixture.url}/sales.ndjson`, format: 'ndjson' } };
+    const ndjsonJob = await run({ sources: source, sql: SQL, output: { format: 'ndjson' } });
+    expect(ndjsonJob.result.contentType).toBe('application/x-ndjson');
+    const lines = (await api.get(`/v1/jobs/${ndjsonJob.id}/result`)).text.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.city, Number(line.n)])).toEqual([...expected.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([city, value]) => [city, value.n]));
+
+    const jsonJob = await run({ sources: source, sql: SQL, output: { format: 'json' } });
+    expect(jsonJob.result.contentType).toBe('application/json');
+    const array = JSON.parse((await api.get(`/v1/jobs/${jsonJob.id}/result`)).text);
+    expect(Array.isArray(array)).toBe(true);
+    expect(array).toHaveLength(4);
+  });
+
+  it('parquet output round-trips', async () => {
+    const job = await run({ sources: { sales: { url: `${fixture.url}/sales.csv`, format: 'csv' } }, sql: SQL, output: { format: 'parquet' } });
+    expect(job.result.contentType).toBe('application/vnd.apache.parquet');
+    const response = await fetch(`${system.gateway.url}/v1/jobs/${job.id}/result`, { headers: { authorization: `Bearer ${'acme-key-0123456789abcdef'}` } });
+    const path = join(scratch, 'result.parquet');
+    await writeFile(path, Buffer.from(await response.arrayBuffer()));
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(`SELECT city, n, total FROM read_parquet('${path}') ORDER BY city`);
+    const got = reader.getRowObjectsJS();
+    expect(got.map((row) => [row['city'], Number(row['n'])])).toEqual([...expected.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([city, value]) => [city, value.n]));
+    connection.closeSync();
+  });
+
+  it('the sample CSV shipped in the repo works through file:// in local mode', async () => {
+    const { REPO_ROOT } = await import('../support/paths.ts');
+    const job = await run({
+      sources: { orders: { url: `file://${REPO_ROOT}/data/samples/orders.csv`, format: 'csv' } },
+      sql: 'SELECT count(*) AS orders FROM orders',
+    });
+    expect(job.state).toBe('succeeded');
+    expect((await api.get(`/v1/jobs/${job.id}/result`)).text).toBe('orders\n200\n');
+  });
+});
+
+describe('source policy and lockdown end to end', () => {
+  it('a source at the metadata address fails with SourceRefused, without a retry', async () => {
+    const job = await run({ sources: { meta: { url: 'http://169.254.169.254/latest/meta-data/', format: 'csv' } }, sql: 'SELECT * FROM meta' });
+    expect(job).toMatchObject({ state: 'failed', reason: 'SourceRefused', attempt: 1 });
+  });
+
+  it('a redirect to the metadata address is refused too', async () => {
+    const job = await run({ sources: { meta: { url: `${fixture.url}/to-metadata`, format: 'csv' } }, sql: 'SELECT * FROM meta' });
+    expect(job).toMatchObject({ state: 'failed', reason: 'SourceRefused' });
+  });
+
+  it('SQL cannot read /etc/passwd', async () => {
+    const job = await run({ sources: { sales: { url: `${fixture.url}/sales.csv`, format: 'csv' } }, sql: "SELECT * FROM read_csv('/etc/passwd')" });
+    expect(job.state).toBe('failed');
+    expect(job.result).toBeNull();
+  });
+
+  it('a file:// source outside the data folder is refused', async () => {
+    const job = await run({ sources: { secrets: { url: 'file:///etc/passwd', format: 'csv' } }, sql: 'SELECT * FROM secrets' });
+    expect(job).toMatchObject({ state: 'failed', reason: 'SourceRefused' });
+  });
+});

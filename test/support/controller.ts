@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TEST_RESULT_SECRET } from './gateway.ts';
+import { CONTROLLER_MAIN, REPO_ROOT, TEST_CATALOG } from './paths.ts';
+
+export interface ControllerOptions {
+  readonly natsUrl: string;
+  readonly gatewayUrl: string;
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * A real controller process (built `dist/`) with the local executor, tuned for tests: fast retries,
+ * a short stop grace and lease, the test catalog (which adds a container pipeline).
+ */
+export class TestController {
+  #output = '';
+  readonly exited: Promise<number | null>;
+
+  private readonly child: ChildProcess;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static start(options: ControllerOptions): TestController {
+    const child = spawn(process.execPath, [CONTROLLER_MAIN], {
+      env: {
+        ...process.env,
+        NATS_URL: options.natsUrl,
+        FERRY_GATEWAY_URL: options.gatewayUrl,
+        FERRY_RESULT_SECRET: TEST_RESULT_SECRET,
+        FERRY_PIPELINES: TEST_CATALOG,
+        FERRY_DATA_DIR: `${REPO_ROOT}/data`,
+        FERRY_RETRY_BASE_SECONDS: '0.2',
+        FERRY_RETRY_MAX_SECONDS: '1',
+        FERRY_STOP_GRACE_SECONDS: '2',
+        FERRY_LEASE_SECONDS: '3',
+        FERRY_RESYNC_SECONDS: '2',
+        FERRY_PROGRESS_INTERVAL_MS: '50',
+        LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new TestController(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  private capture(chunk: Buffer): void {
+    if (this.#output.length < 512 * 1024) this.#output += chunk.toString();
+  }
+}
