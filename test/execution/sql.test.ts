@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 const run = async (params: unknown): Promise<any> => {
-  const response = await api.post('/v1/jobs', { pipeline: 'sql', params });
+  const response = await api.post('/v1/jobs', { pipeline: 'sql', params, maxAttempts: 3 });
   expect(response.status).toBe(202);
   return waitForJob(api, response.body.id, isFinal, 30_000);
 };
@@ -101,9 +101,23 @@ describe('sql pipeline end to end', () => {
 });
 
 describe('source policy and lockdown end to end', () => {
-  it('a source at the metadata address fails with SourceRefused, without a retry', async () => {
-    const job = await run({ sources: { meta: { url: 'http://169.254.169.254/latest/meta-data/', format: 'csv' } }, sql: 'SELECT * FROM meta' });
-    expect(job).toMatchObject({ state: 'failed', reason: 'SourceRefused', attempt: 1 });
+  it('a source at the metadata address is refused at submit with a 422 naming the source', async () => {
+    const response = await api.post('/v1/jobs', { pipeline: 'sql', params: { sources: { meta: { url: 'http://169.254.169.254/latest/meta-data/', format: 'csv' } }, sql: 'SELECT * FROM meta' } });
+    expect(response.status).toBe(422);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'params.sources.meta.url' })]);
+  });
+
+  it('a name that resolves to a refused address fails the job with SourceRefused, without a retry', async () => {
+    // `localhost` resolves to loopback, which this second controller does not allow.
+    const strict = await FerrySystem.start({ controllerEnv: { FERRY_SOURCE_ALLOW_LOOPBACK: 'false' } });
+    try {
+      const port = new URL(fixture.url).port;
+      const response = await strict.api().post('/v1/jobs', { pipeline: 'sql', params: { sources: { sales: { url: `http://localhost:${port}/sales.csv`, format: 'csv' } }, sql: SQL }, maxAttempts: 3 });
+      const job = await waitForJob(strict.api(), response.body.id, isFinal, 30_000);
+      expect(job).toMatchObject({ state: 'failed', reason: 'SourceRefused', attempt: 1 });
+    } finally {
+      await strict.stop();
+    }
   });
 
   it('a redirect to the metadata address is refused too', async () => {

@@ -191,3 +191,23 @@ describe('resolveSubmission', () => {
     expect(params).toEqual({ seconds: 'x', extra: { deep: [1] } });
   });
 });
+
+describe('resolveSubmission: sources refused at submit', () => {
+  const sqlCatalog = parseCatalog('pipelines:\n  - { name: sql, kind: sql, description: d }\n');
+  const submit = (url: string) => () =>
+    resolveSubmission({ pipeline: 'sql', params: { sources: { t: { url, format: 'csv' } }, sql: 'SELECT 1' } }, sqlCatalog);
+
+  it.each(['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'https://[::ffff:169.254.169.254]/x.csv', 'http://0.0.0.0/a.csv'])(
+    'refuses %s with a 422 on the source field',
+    (url) => {
+      expect(submit(url)).toThrow(expect.objectContaining({ code: 'unprocessable', errors: [expect.objectContaining({ field: 'params.sources.t.url' })] }));
+    },
+  );
+
+  it.each(['https://data.example.com/a.csv', 'http://127.0.0.1:8000/a.csv', 'http://10.1.2.3/a.csv', 'file:///data/a.csv'])(
+    'leaves %s to the runner, which checks every connection',
+    (url) => {
+      expect(submit(url)()).toMatchObject({ pipeline: 'sql' });
+    },
+  );
+});

@@ -8,6 +8,7 @@ import {
   type JobSubmission,
 } from '@ferry/contracts';
 import type { Catalog } from './catalog.js';
+import { refusedSourceErrors } from './sources/submit-source.check.js';
 
 const BOUNDED_FIELDS = Object.keys(JOB_BOUNDS) as BoundedField[];
 
@@ -25,6 +26,7 @@ export function resolveSubmission(body: CreateJobDto, catalog: Catalog): JobSubm
   }
   const params = structuredClone(body.params ?? {});
   const errors: FieldError[] = pipeline.checkParams(params);
+  if (pipeline.entry.kind === 'sql' && errors.length === 0) errors.push(...refusedSourceErrors(params));
   const limits = {} as Record<BoundedField, number>;
   for (const field of BOUNDED_FIELDS) {
     const bounds = JOB_BOUNDS[field];

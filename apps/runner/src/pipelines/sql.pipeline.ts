@@ -4,7 +4,7 @@ import { CONTENT_TYPES, FILE_EXTENSIONS } from '../result/data-format.js';
 import { uploadResult } from '../result/result.uploader.js';
 import { missingVariable } from '../runner.config.js';
 import { fetchSource } from '../sources/source.fetcher.js';
-import { SourcePolicy } from '../sources/source-policy.js';
+import { SourcePolicy } from '@ferry/pipelines/source-policy';
 import { PrivateFolder } from '../support/private-folder.js';
 import { formatBytes } from '../support/size-limit.js';
 import { parseSqlParams, type SqlParams } from './params.parser.js';
