@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     pipeline: 'sql',
     params: {
       sources: { orders: { url: sample, format: 'csv' } },
-      sql: 'SELECT city, count(*) AS orders, sum(quantity * unit_price) AS revenue FROM orders GROUP BY city ORDER BY revenue DESC',
+      sql: 'SELECT city, count(*) AS orders, round(sum(quantity * unit_price), 2) AS revenue FROM orders GROUP BY city ORDER BY revenue DESC',
     },
   };
   say('submit a SQL job over the sample CSV in data/samples (answers 202 and the job id):');
