@@ -46,9 +46,12 @@ describe('concurrency limit and FIFO queue', () => {
       maxActive = Math.max(maxActive, active);
     }
     expect(maxActive).toBe(LIMIT);
-    // FIFO: jobs started in the order they were submitted.
+    // FIFO: a job is admitted only when every job before it was. Jobs admitted together (at most
+    // LIMIT, when slots free at once) may write their start in any order, so no job starts after
+    // LIMIT or more of the jobs submitted after it.
     const started = finals.map((job) => Date.parse(job.startedAt));
-    expect(started).toEqual([...started].sort((a, b) => a - b));
+    const overtaken = started.map((at, index) => started.slice(index + 1).filter((later) => later < at).length);
+    expect(Math.max(...overtaken)).toBeLessThan(LIMIT);
   });
 
   it('a queued job waits with reason QueuedBehindLimit, and cancelling it never starts it', async () => {
