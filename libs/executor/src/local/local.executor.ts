@@ -42,11 +42,6 @@ export class LocalExecutor implements Executor {
     return this.options.name;
   }
 
-  /** Attempts with a live process, for admission control. */
-  get running(): number {
-    return [...this.#attempts.values()].filter((attempt) => attempt.exit === undefined).length;
-  }
-
   start(launch: AttemptLaunch): Promise<void> {
     const key = jobKey(launch.tenant, launch.jobId);
     const existing = this.#attempts.get(key);
@@ -128,6 +123,7 @@ export class LocalExecutor implements Executor {
       else if (parsed.kind === 'error') attempt.error = parsed.error;
       else {
         sequence += 1;
+        // A line NATS cannot take now (an outage) is dropped rather than stalling the attempt's pipe.
         await this.sink.log(launch.tenant, launch.jobId, entry(parsed.line, name, launch.attempt), sequence).catch(() => undefined);
       }
     }
