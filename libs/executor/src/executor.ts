@@ -1,4 +1,4 @@
-import type { JobErrorReport, JobProgress, LogEntry, RunnerSpec } from '@ferry/contracts';
+import type { JobErrorReport, JobExecutor, JobProgress, LogEntry, RunnerSpec } from '@ferry/contracts';
 
 /** One attempt to start: which job, which attempt, and what the attempt is told. */
 export interface AttemptLaunch {
@@ -13,6 +13,8 @@ export interface AttemptLaunch {
 /** What an executor knows of a job's latest attempt (level-based: a snapshot, not an event). */
 export type AttemptObservation =
   | { readonly phase: 'absent' }
+  /** Created but not running yet (scheduling, pulling an image, …) since `since`; `reason` says why. */
+  | { readonly phase: 'pending'; readonly attempt: number; readonly since: Date; readonly reason: string | null; readonly message: string | null }
   | { readonly phase: 'running'; readonly attempt: number; readonly startedAt: Date; readonly stopping: boolean }
   | {
       readonly phase: 'exited';
@@ -23,6 +25,18 @@ export type AttemptObservation =
       readonly finishedAt: Date;
       /** The last `::ferry:error` the attempt printed, if any: why it failed, in its own words. */
       readonly error: JobErrorReport | undefined;
+    }
+  /**
+   * The executor ran the job to an end by its own rules — retries and the deadline included (a
+   * Kubernetes Job's conditions). Only executors that `retriesAttempts` report it.
+   */
+  | {
+      readonly phase: 'finished';
+      readonly attempt: number;
+      readonly outcome: 'succeeded' | 'failed';
+      readonly reason: string | null;
+      readonly message: string | null;
+      readonly finishedAt: Date;
     };
 
 /** Where an executor reports what it sees. */
@@ -43,6 +57,14 @@ export interface Executor {
   readonly kind: 'local' | 'kubernetes';
   /** The name this executor writes into `job.executor.name`, identifying who owns an attempt. */
   readonly name: string;
+  /**
+   * False: each attempt is started by the controller, which decides retries and deadlines (local).
+   * True: one start runs the whole job — the executor retries attempts, enforces the deadline and
+   * reports `pending`, `running` and `finished` (a Kubernetes Job with `backoffLimit`).
+   */
+  readonly retriesAttempts: boolean;
+  /** The `executor` field of a job it starts: the local process owner, or the Job's name and namespace. */
+  describe(tenant: string, jobId: string): JobExecutor;
   start(launch: AttemptLaunch): Promise<void>;
   observe(tenant: string, jobId: string): AttemptObservation;
   /** Asks the attempt to stop (SIGTERM), then forces it after the grace period. */

@@ -111,6 +111,7 @@ function input(job: Job, observation: AttemptObservation, nowSeconds: number, ex
     queuePosition: null,
     retryBaseMs: BASE_MS,
     retryMaxMs: MAX_MS,
+    retriesAttempts: false,
     ...extra,
   };
 }

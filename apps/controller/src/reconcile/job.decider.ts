@@ -8,6 +8,7 @@ import {
   type StateChange,
 } from '@ferry/contracts';
 import type { AttemptObservation } from '@ferry/executor';
+import { decideDelegated } from './delegated.decider.js';
 import { retryDelayMs } from './retry.schedule.js';
 
 export interface DecisionInput {
@@ -23,6 +24,8 @@ export interface DecisionInput {
   readonly queuePosition: number | null;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /** The executor retries attempts and enforces the deadline itself (a Kubernetes Job). */
+  readonly retriesAttempts: boolean;
 }
 
 /** What to do about a job, decided from its record and what the executor observes. */
@@ -47,7 +50,7 @@ export function decide(input: DecisionInput): Decision {
   const { job } = input;
   if (isFinalState(job.state)) return { kind: 'finished' };
   if (job.state === 'queued') return decideQueued(input);
-  return decideActive(input);
+  return input.retriesAttempts ? decideDelegated(input) : decideActive(input);
 }
 
 function decideQueued(input: DecisionInput): Decision {
@@ -83,7 +86,8 @@ function decideActive(input: DecisionInput): Decision {
   const { job, now, observation } = input;
   const deadlineMs = Date.parse(job.startedAt ?? job.updatedAt) + job.timeoutSeconds * SECOND;
   const ownsAttempt = job.executor?.name === input.executor.name && job.executor.kind === input.executor.kind;
-  const current = ownsAttempt && observation.phase !== 'absent' && observation.attempt === job.attempt ? observation : undefined;
+  const seen = observation.phase === 'running' || observation.phase === 'exited' ? observation : undefined;
+  const current = ownsAttempt && seen !== undefined && seen.attempt === job.attempt ? seen : undefined;
   // An attempt that has ended is judged by when it ended, not by when we look.
   const pastDeadline = (current?.phase === 'exited' ? current.finishedAt.getTime() : now.getTime()) >= deadlineMs;
 

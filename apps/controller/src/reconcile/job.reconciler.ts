@@ -6,7 +6,6 @@ import {
   parseJobKey,
   transitionJob,
   type Job,
-  type JobExecutor,
 } from '@ferry/contracts';
 import type { Executor } from '@ferry/executor';
 import type { JobEventStream, JobStore, StoredJob } from '@ferry/nats';
@@ -51,10 +50,6 @@ export class JobReconciler {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  private get owner(): JobExecutor {
-    return { kind: this.executor.kind, name: this.executor.name };
-  }
-
   async reconcile(key: string): Promise<void> {
     const parsed = parseJobKey(key);
     if (parsed === undefined) throw new FerryError(ErrorCode.MalformedMessage, `not a job key: ${key}`);
@@ -84,7 +79,8 @@ export class JobReconciler {
       job,
       observation: this.executor.observe(job.tenant, job.id),
       now,
-      executor: this.owner,
+      executor: this.executor.describe(job.tenant, job.id),
+      retriesAttempts: this.executor.retriesAttempts,
       admitted: plan.admitted.has(job.id),
       queuePosition: plan.positions.get(job.id) ?? null,
       retryBaseMs: this.settings.retryBaseMs,
@@ -118,8 +114,8 @@ export class JobReconciler {
         const next: Job = {
           ...moved,
           ...(decision.executor === undefined ? {} : { executor: decision.executor }),
-          // A new attempt starts without the last one's progress.
-          ...(decision.change.state === 'starting' ? { progress: null } : {}),
+          // A new attempt starts afresh: the last one's progress and any result it uploaded are void.
+          ...(decision.change.state === 'starting' ? { progress: null, result: null } : {}),
         };
         if (!(await this.write(key, stored, next))) return;
         this.logger.info({ job: key, state: next.state, attempt: next.attempt, reason: next.reason }, `job ${next.state}`);
@@ -153,7 +149,7 @@ export class JobReconciler {
   /** A final job: make sure nothing of it still runs, and purge it once past retention. */
   private async finish(key: string, job: Job, now: Date): Promise<void> {
     const observation = this.executor.observe(job.tenant, job.id);
-    if (observation.phase === 'running') {
+    if (observation.phase === 'running' || observation.phase === 'pending') {
       await this.executor.stop(job.tenant, job.id);
       this.queue.addAfter(key, 1000);
       return;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { RUNNER_ENV, jobKey, parseRunnerLine, type JobErrorReport, type LogEntry } from '@ferry/contracts';
+import { RUNNER_ENV, jobKey, parseRunnerLine, type JobErrorReport, type JobExecutor, type LogEntry } from '@ferry/contracts';
 import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '../executor.js';
 
 export interface LocalExecutorOptions {
@@ -31,6 +31,7 @@ interface Attempt {
  */
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const;
+  readonly retriesAttempts = false;
   readonly #attempts = new Map<string, Attempt>();
 
   constructor(
@@ -40,6 +41,10 @@ export class LocalExecutor implements Executor {
 
   get name(): string {
     return this.options.name;
+  }
+
+  describe(): JobExecutor {
+    return { kind: 'local', name: this.options.name };
   }
 
   start(launch: AttemptLaunch): Promise<void> {

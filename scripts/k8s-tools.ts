@@ -1,0 +1,179 @@
+// Finds or installs the tools the chart and manifest checks use: helm, kubeconform, kustomize and
+// offline Kubernetes JSON schemas. Each lands once in `<cache>/bin/<tool>-<version>/` (cache root:
+// FERRY_CACHE_DIR, else ~/.cache/ferry), built with `go install` or, for the schemas, `pip install`
+// from PyPI. Installs go to a temporary folder that is renamed into place when complete, so two test
+// workers installing at once both end with a whole tool and never see half of one.
+//
+//   node scripts/k8s-tools.ts      installs what is missing and prints each path and how long it took
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cacheDir } from './lib/nats-server.ts';
+
+const run = promisify(execFile);
+
+export const HELM_VERSION = 'v3.22.0';
+export const KUBECONFORM_VERSION = 'v0.7.0';
+/** v5.8.3 needs Go 1.27; v5.8.2 is the newest that builds with Go 1.26. */
+export const KUSTOMIZE_VERSION = 'v5.8.2';
+export const KUBERNETES_VALIDATE_VERSION = '1.37.0';
+/** The Kubernetes version charts are rendered and validated for (helm --kube-version, schemas). */
+export const KUBERNETES_VERSION = '1.36.0';
+
+type Log = (line: string) => void;
+const silent: Log = () => undefined;
+
+interface GoTool {
+  readonly name: string;
+  readonly version: string;
+  readonly module: string;
+  readonly ldflags?: string;
+}
+
+const HELM: GoTool = {
+  name: 'helm',
+  version: HELM_VERSION,
+  module: 'helm.sh/helm/v3/cmd/helm',
+  // Without these a go-installed helm reports v0.0.0 and assumes Kubernetes 1.20 (TOOLING.md).
+  ldflags: [
+    `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+    '-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1',
+    `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${KUBERNETES_VERSION.split('.')[1] ?? ''}`,
+  ].join(' '),
+};
+const KUBECONFORM: GoTool = { name: 'kubeconform', version: KUBECONFORM_VERSION, module: 'github.com/yannh/kubeconform/cmd/kubeconform' };
+const KUSTOMIZE: GoTool = { name: 'kustomize', version: KUSTOMIZE_VERSION, module: 'sigs.k8s.io/kustomize/kustomize/v5' };
+
+function toolDir(name: string, version: string): string {
+  return join(cacheDir(), 'bin', `${name}-${version}`);
+}
+
+/** Builds into `<dir>.tmp-<pid>` and renames it into place; a lost race keeps the winner's copy. */
+async function installAtomically(dir: string, install: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await install(tmp);
+    await mkdir(join(dir, '..'), { recursive: true });
+    await rename(tmp, dir).catch((error: unknown) => {
+      if (!existsSync(dir)) throw error;
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function ensureGoTool(tool: GoTool, log: Log): Promise<string> {
+  const explicit = process.env[`FERRY_${tool.name.toUpperCase()}`];
+  if (explicit !== undefined) return explicit;
+  const dir = toolDir(tool.name, tool.version);
+  const binary = join(dir, tool.name);
+  if (existsSync(binary)) return binary;
+  await requireCommand('go', `Install Go, or set FERRY_${tool.name.toUpperCase()} to a ${tool.name} ${tool.version} binary.`);
+  const started = Date.now();
+  log(`building ${tool.name} ${tool.version} with go install (once per machine) …`);
+  await installAtomically(dir, async (tmp) => {
+    const args = ['install', ...(tool.ldflags === undefined ? [] : ['-ldflags', tool.ldflags]), `${tool.module}@${tool.version}`];
+    await run('go', args, {
+      env: { ...process.env, CGO_ENABLED: '0', GOBIN: tmp, GOTOOLCHAIN: 'local' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  });
+  log(`${tool.name} ${tool.version}: built in ${seconds(started)} → ${binary}`);
+  return binary;
+}
+
+export function ensureHelm(log: Log = silent): Promise<string> {
+  return ensureGoTool(HELM, log);
+}
+
+export function ensureKubeconform(log: Log = silent): Promise<string> {
+  return ensureGoTool(KUBECONFORM, log);
+}
+
+export function ensureKustomize(log: Log = silent): Promise<string> {
+  return ensureGoTool(KUSTOMIZE, log);
+}
+
+/**
+ * The folder of strict, standalone JSON schemas for KUBERNETES_VERSION, one file per kind and
+ * version (`deployment-apps-v1.json`, `service-v1.json`, …), from the PyPI package
+ * `kubernetes-validate`. Installed with `pip install --target` (no venv needed: only its data files
+ * are used). Use it as kubeconform's `-schema-location` with kubeconformSchemaLocation().
+ */
+export async function ensureKubernetesSchemas(log: Log = silent): Promise<string> {
+  const root = toolDir('kubernetes-validate', KUBERNETES_VALIDATE_VERSION);
+  const schemas = join(root, 'kubernetes_validate', 'kubernetes-json-schema', `v${KUBERNETES_VERSION}-standalone-strict`);
+  if (existsSync(schemas)) return schemas;
+  const python = await findPython();
+  const started = Date.now();
+  log(`installing kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} (JSON schemas) with pip (once per machine) …`);
+  await installAtomically(root, async (tmp) => {
+    await run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', '--disable-pip-version-check', '--target', tmp, `kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}`], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  });
+  if (!existsSync(schemas)) throw new Error(`kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} has no schemas for Kubernetes ${KUBERNETES_VERSION} (looked for ${schemas})`);
+  log(`kubernetes schemas ${KUBERNETES_VERSION}: installed in ${seconds(started)} → ${schemas}`);
+  return schemas;
+}
+
+/**
+ * kubeconform's `-schema-location` template for the folder ensureKubernetesSchemas() returns.
+ * The files are named `<kind>-<group>-<version>.json` (core kinds: `<kind>-<version>.json`), which
+ * is kubeconform's `{{.ResourceKind}}{{.KindSuffix}}` (KindSuffix = `-<group>-<version>`, the group's
+ * first DNS label only, e.g. `networking` for networking.k8s.io).
+ */
+export function kubeconformSchemaLocation(schemasDir: string): string {
+  return join(schemasDir, '{{.ResourceKind}}{{.KindSuffix}}.json');
+}
+
+export interface K8sTools {
+  readonly helm: string;
+  readonly kubeconform: string;
+  readonly kustomize: string;
+  readonly schemas: string;
+}
+
+/** Every tool at once (Go builds run side by side; the build cache is safe for that). */
+export async function ensureK8sTools(log: Log = silent): Promise<K8sTools> {
+  const [helm, kubeconform, kustomize, schemas] = await Promise.all([ensureHelm(log), ensureKubeconform(log), ensureKustomize(log), ensureKubernetesSchemas(log)]);
+  return { helm, kubeconform, kustomize, schemas };
+}
+
+async function findPython(): Promise<string> {
+  for (const candidate of ['python3', 'python']) {
+    try {
+      await run(candidate, ['-m', 'pip', '--version']);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(
+    `The Kubernetes JSON schemas come from PyPI (kubernetes-validate ${KUBERNETES_VALIDATE_VERSION}) and no python3 with pip was found. Install python3-pip, or run:\n` +
+      `  pip install --no-deps --target ${toolDir('kubernetes-validate', KUBERNETES_VALIDATE_VERSION)} kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}`,
+  );
+}
+
+async function requireCommand(command: string, hint: string): Promise<void> {
+  try {
+    await run(command, ['version']);
+  } catch {
+    throw new Error(`${command} is needed to install the Kubernetes tools and was not found. ${hint}`);
+  }
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
+if (import.meta.main) {
+  const started = Date.now();
+  const tools = await ensureK8sTools((line) => process.stdout.write(`${line}\n`));
+  for (const [name, path] of Object.entries(tools)) process.stdout.write(`${name}: ${path}\n`);
+  process.stdout.write(`ready in ${seconds(started)}\n`);
+}
