@@ -1,5 +1,5 @@
 import { jobKey } from '@ferry/contracts';
-import { LocalExecutor } from '@ferry/executor';
+import type { Executor, ExecutorSink } from '@ferry/executor';
 import type { FerryNats, JobEventStream, JobLogStream, JobStore } from '@ferry/nats';
 import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
@@ -10,11 +10,11 @@ import { ProgressWriter } from './reconcile/progress.writer.js';
 import type { ConcurrencyLimits } from './scheduling/admission.js';
 import { JobIndex } from './scheduling/job.index.js';
 
+/** Builds the executor the controller drives (local processes or Kubernetes Jobs), reporting to `sink`. */
+export type ExecutorFactory = (sink: ExecutorSink) => Executor & { ready?(): Promise<void> };
+
 export interface RuntimeSettings extends ReconcilerSettings {
-  readonly executorName: string;
-  readonly runnerCommand: readonly string[];
-  readonly runnerEnv: Readonly<Record<string, string>>;
-  readonly stopGraceMs: number;
+  readonly createExecutor: ExecutorFactory;
   readonly limits: ConcurrencyLimits;
   readonly reconcileConcurrency: number;
   readonly resyncMs: number;
@@ -41,7 +41,7 @@ const SWEEP_BATCH = 200;
  */
 export class ControllerRuntime {
   #parts:
-    | { queue: KeyedQueue; executor: LocalExecutor; intake: IntakeConsumer; progress: ProgressWriter; index: JobIndex; timers: NodeJS.Timeout[] }
+    | { queue: KeyedQueue; executor: Executor; intake: IntakeConsumer; progress: ProgressWriter; index: JobIndex; timers: NodeJS.Timeout[] }
     | undefined;
   #kickPending = false;
 
@@ -63,14 +63,13 @@ export class ControllerRuntime {
     const progress = new ProgressWriter(jobs, events, this.settings.progressIntervalMs, (error) => this.logger.warn({ err: error }, 'progress write failed'));
     // The executor and reconciler report to the queue, which needs the reconciler: break the cycle by reference.
     const late: { queue?: KeyedQueue } = {};
-    const executor = new LocalExecutor(
-      { name: this.settings.executorName, runnerCommand: this.settings.runnerCommand, stopGraceMs: this.settings.stopGraceMs, baseEnv: this.settings.runnerEnv },
-      {
-        changed: (tenant, jobId) => late.queue?.add(jobKey(tenant, jobId)),
-        progress: (tenant, jobId, attempt, value) => progress.report(tenant, jobId, attempt, value),
-        log: (tenant, jobId, entry, sequence) => logs.append(tenant, jobId, entry, `${jobId}:${entry.attempt}:${entry.stream}:${sequence}`),
-      },
-    );
+    const executor = this.settings.createExecutor({
+      changed: (tenant, jobId) => late.queue?.add(jobKey(tenant, jobId)),
+      progress: (tenant, jobId, attempt, value) => progress.report(tenant, jobId, attempt, value),
+      log: (tenant, jobId, entry, sequence) => logs.append(tenant, jobId, entry, `${jobId}:${entry.attempt}:${entry.stream}:${sequence}`),
+    });
+    // Decisions need the executor's view; one built from watches must have listed first.
+    await executor.ready?.();
     const reconciler = new JobReconciler(jobs, events, executor, this.catalog, index, { add: (key) => late.queue?.add(key), addAfter: (key, ms) => late.queue?.addAfter(key, ms) }, this.settings, {
       info: (fields, message) => this.logger.info(fields, message),
       warn: (fields, message) => this.logger.warn(fields, message),

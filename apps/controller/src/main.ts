@@ -12,6 +12,7 @@ import {
   ensureIntakeConsumer,
   ensureTopology,
 } from '@ferry/nats';
+import { LocalExecutor } from '@ferry/executor';
 import { loadCatalog } from '@ferry/pipelines';
 import { loadControllerConfig, runnerCommand } from './config/controller.config.js';
 import { ControllerRuntime } from './controller.runtime.js';
@@ -41,16 +42,22 @@ async function main(): Promise<void> {
     { nats, jobs: new JobStore(nats.jobs), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
     catalog,
     {
-      executorName: `local/${instance}`,
-      runnerCommand: runnerCommand(config),
-      runnerEnv: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
-        [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
-        [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
-        ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
-      },
-      stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
+      createExecutor: (sink) =>
+        new LocalExecutor(
+          {
+            name: `local/${instance}`,
+            runnerCommand: runnerCommand(config),
+            stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
+            baseEnv: {
+              PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+              [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
+              [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
+              [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
+              ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
+            },
+          },
+          sink,
+        ),
       limits: { global: config.FERRY_MAX_CONCURRENT, perTenant: config.FERRY_MAX_CONCURRENT_PER_TENANT ?? config.FERRY_MAX_CONCURRENT },
       reconcileConcurrency: config.FERRY_RECONCILE_CONCURRENCY,
       resyncMs: config.FERRY_RESYNC_SECONDS * 1000,

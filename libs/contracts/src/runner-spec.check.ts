@@ -18,7 +18,7 @@ export function checkRunnerSpec(value: unknown): RunnerSpec {
   for (const key of Object.keys(spec)) if (!SPEC_KEYS.has(key)) fail(`unknown property "${key}"`);
   for (const key of ['id', 'tenant', 'pipeline'] as const) if (typeof spec[key] !== 'string') fail(`${key} must be a string`);
   if (typeof spec['kind'] !== 'string' || !KINDS.has(spec['kind'])) fail('kind must be sql, sleep, fail or container');
-  if (!Number.isInteger(spec['attempt']) || (spec['attempt'] as number) < 1) fail('attempt must be an integer of at least 1');
+  if (!Number.isInteger(spec['attempt']) || (spec['attempt'] as number) < 0) fail('attempt must be an integer of at least 0');
   const params = spec['params'];
   if (params === null || typeof params !== 'object' || Array.isArray(params)) fail('params must be an object');
   const argv = spec['argv'];

@@ -19,6 +19,9 @@ export interface ResultUploadSettings {
   readonly maxBytes: number;
 }
 
+/** What a Kubernetes job pod uploads for: its Job's current attempt (its pods share one template). */
+const CURRENT_ATTEMPT = 0;
+
 type UploadRequest = FastifyRequest<{ Params: { tenant: string; id: string; attempt: string } }>;
 
 /**
@@ -27,6 +30,8 @@ type UploadRequest = FastifyRequest<{ Params: { tenant: string; id: string; atte
  * attempt and not final, and no result is recorded yet — so a stale attempt can neither upload nor
  * overwrite. The body streams into the object store (size capped, hashed on the way), then the
  * record gets the result's content type, bytes, rows and SHA-256 by compare-and-set, fenced again.
+ * Kubernetes job pods upload for attempt 0, the job's current attempt: a Job's pods share one
+ * template, so none can carry its own attempt; every new attempt voids the last one's result.
  * A raw Fastify route in its own context: it takes any content type, as a stream.
  */
 export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, settings: ResultUploadSettings): void {
@@ -36,7 +41,7 @@ export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, s
     instance.put('/internal/v1/results/:tenant/:id/:attempt', async (request: UploadRequest, reply) => {
       const { tenant, id } = request.params;
       const attempt = Number(request.params.attempt);
-      if (!isTenantName(tenant) || !isJobId(id) || !Number.isInteger(attempt) || attempt < 1) {
+      if (!isTenantName(tenant) || !isJobId(id) || !Number.isInteger(attempt) || attempt < 0) {
         throw new FerryError(ErrorCode.NotFound, 'no such job attempt');
       }
       const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -48,7 +53,9 @@ export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, s
 
       const stores = nats.stores();
       const { job } = await stores.jobs.require(tenant, id);
-      assertUploadable(job, attempt);
+      // Attempt 0: "the current attempt" of a job whose executor retries attempts itself (Kubernetes).
+      const current = attempt === CURRENT_ATTEMPT && job.executor?.kind === 'kubernetes' ? job.attempt : attempt;
+      assertUploadable(job, current);
       const contentType = request.headers['content-type'] ?? 'application/octet-stream';
       const hash = createHash('sha256');
       let bytes = 0;
@@ -62,14 +69,14 @@ export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, s
       });
       request.raw.pipe(meter);
       request.raw.once('error', (error) => meter.destroy(error));
-      await stores.results.put(tenant, id, attempt, contentType, Readable.toWeb(meter) as ReadableStream<Uint8Array>);
+      await stores.results.put(tenant, id, current, contentType, Readable.toWeb(meter) as ReadableStream<Uint8Array>);
 
       const rowsHeader = request.headers['ferry-result-rows'];
       const rows = typeof rowsHeader === 'string' && /^\d{1,15}$/.test(rowsHeader) ? Number(rowsHeader) : undefined;
       const result: JobResult = { contentType, bytes, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
-      await stores.jobs.update(tenant, id, (current) => {
-        assertUploadable(current, attempt);
-        return { ...current, result, updatedAt: new Date().toISOString() };
+      await stores.jobs.update(tenant, id, (latest) => {
+        assertUploadable(latest, current);
+        return { ...latest, result, updatedAt: new Date().toISOString() };
       });
       return reply.status(201).send(result);
     });
