@@ -1,6 +1,10 @@
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
+// Workspace packages are symlinks in node_modules, which Vitest would hand to Node (and so to their
+// built dist/); inlined, they go through Vite with the `@ferry/source` condition: tests run the sources.
+const sources = { deps: { inline: [/@ferry\//] } };
+
 // SWC, not esbuild, transforms the tests: Nest's DI and class-validator need decorator metadata.
 const decorators = swc.vite({
   jsc: {
@@ -19,14 +23,17 @@ export default defineConfig({
       {
         plugins: [decorators],
         resolve: { conditions: ['@ferry/source'] },
-        test: { name: 'unit', globals: true, include: ['{apps,libs}/*/src/**/*.spec.ts'] },
+        ssr: { resolve: { conditions: ['@ferry/source'] } },
+        test: { name: 'unit', globals: true, server: sources, include: ['{apps,libs}/*/src/**/*.spec.ts'] },
       },
       {
         plugins: [decorators],
         resolve: { conditions: ['@ferry/source'] },
+        ssr: { resolve: { conditions: ['@ferry/source'] } },
         test: {
           name: 'integration',
           globals: true,
+          server: sources,
           include: ['test/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
-import { ConfigError, RUNNER_ENV } from '@ferry/contracts';
+import { ConfigError } from '@ferry/contracts';
 import {
   DEFAULT_TOPOLOGY,
   JobEventStream,
@@ -12,9 +12,9 @@ import {
   ensureIntakeConsumer,
   ensureTopology,
 } from '@ferry/nats';
-import { LocalExecutor } from '@ferry/executor';
 import { loadCatalog } from '@ferry/pipelines';
-import { loadControllerConfig, runnerCommand } from './config/controller.config.js';
+import { loadControllerConfig } from './config/controller.config.js';
+import { executorFactory } from './executor.factory.js';
 import { ControllerRuntime } from './controller.runtime.js';
 
 const ACK_WAIT_MS = 30_000;
@@ -42,22 +42,7 @@ async function main(): Promise<void> {
     { nats, jobs: new JobStore(nats.jobs), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
     catalog,
     {
-      createExecutor: (sink) =>
-        new LocalExecutor(
-          {
-            name: `local/${instance}`,
-            runnerCommand: runnerCommand(config),
-            stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
-            baseEnv: {
-              PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-              [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
-              [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
-              [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
-              ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
-            },
-          },
-          sink,
-        ),
+      createExecutor: executorFactory(config, catalog, instance, logger),
       limits: { global: config.FERRY_MAX_CONCURRENT, perTenant: config.FERRY_MAX_CONCURRENT_PER_TENANT ?? config.FERRY_MAX_CONCURRENT },
       reconcileConcurrency: config.FERRY_RECONCILE_CONCURRENCY,
       resyncMs: config.FERRY_RESYNC_SECONDS * 1000,
@@ -113,10 +98,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-function passThrough(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] ?? '']])));
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import type { JobErrorReport, JobExecutor, JobProgress, LogEntry, RunnerSpec } from '@ferry/contracts';
+import type { Job, JobErrorReport, JobExecutor, JobProgress, LogEntry, RunnerSpec } from '@ferry/contracts';
 
 /** One attempt to start: which job, which attempt, and what the attempt is told. */
 export interface AttemptLaunch {
@@ -8,6 +8,11 @@ export interface AttemptLaunch {
   readonly spec: RunnerSpec;
   /** Extra environment for the attempt: the result URL and its per-attempt token, source policy. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The whole record the attempt was launched from. An executor that runs the whole job itself
+   * (`retriesAttempts`, a Kubernetes Job) builds its object from the record, not from one attempt.
+   */
+  readonly job?: Job;
 }
 
 /** What an executor knows of a job's latest attempt (level-based: a snapshot, not an event). */

@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
-import { parseEnv } from '@ferry/contracts';
+import { ConfigError, parseEnv } from '@ferry/contracts';
 
 const repo = (path: string): string => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 const DAY = 86_400;
@@ -12,8 +12,22 @@ const ControllerEnvSchema = Type.Object({
   NATS_USER: Type.Optional(Type.String()),
   NATS_PASSWORD: Type.Optional(Type.String()),
   NATS_TOKEN: Type.Optional(Type.String()),
-  /** Where jobs run. `kubernetes` arrives with the Kubernetes executor. */
-  FERRY_EXECUTOR: Type.Literal('local', { default: 'local' }),
+  /** Where jobs run: a child process per attempt here, or a `batch/v1` Job per job. */
+  FERRY_EXECUTOR: Type.Union([Type.Literal('local'), Type.Literal('kubernetes')], { default: 'local' }),
+  /** Kubernetes: the namespace of job pods (the controller's Role is namespaced); default the controller's own. */
+  FERRY_JOBS_NAMESPACE: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' })),
+  POD_NAMESPACE: Type.Optional(Type.String()),
+  /** Kubernetes: Ferry's image, whose runner runs the built-in pipelines. */
+  FERRY_RUNNER_IMAGE: Type.Optional(Type.String({ minLength: 1 })),
+  /** Kubernetes: how the runner starts inside that image, as a JSON array. */
+  FERRY_RUNNER_CONTAINER_COMMAND: Type.String({ default: '["node","/app/apps/runner/dist/main.js"]' }),
+  /** Kubernetes: the image's non-root user, which built-in job pods run as. */
+  FERRY_RUNNER_UID: Type.Integer({ minimum: 1, default: 10001 }),
+  FERRY_RUNNER_SERVICE_ACCOUNT: Type.String({ minLength: 1, default: 'ferry-runner' }),
+  /** Kubernetes: `ttlSecondsAfterFinished` set once Ferry recorded a job's final state. */
+  FERRY_JOB_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86_400 }),
+  /** Kubernetes: create Jobs suspended with this Kueue queue's label; Kueue admits them. */
+  FERRY_KUEUE_QUEUE_NAME: Type.Optional(Type.String({ minLength: 1 })),
   /** Signs each attempt's result-upload token; the gateway holds the same secret. */
   FERRY_RESULT_SECRET: Type.String({ minLength: 32 }),
   /** How runners reach the gateway's upload route. */
@@ -55,9 +69,19 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
 
 export function runnerCommand(config: ControllerEnv): string[] {
   if (config.FERRY_RUNNER_COMMAND === undefined) return [process.execPath, repo('apps/runner/dist/main.js')];
-  const parsed: unknown = JSON.parse(config.FERRY_RUNNER_COMMAND);
+  return commandLine('FERRY_RUNNER_COMMAND', config.FERRY_RUNNER_COMMAND);
+}
+
+/** A command line given as a JSON array of strings. */
+export function commandLine(name: string, text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
   if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((item) => typeof item === 'string')) {
-    throw new Error('FERRY_RUNNER_COMMAND must be a JSON array of strings');
+    throw new ConfigError(`${name} must be a JSON array of strings`);
   }
   return parsed;
 }

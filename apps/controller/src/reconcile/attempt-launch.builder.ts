@@ -34,5 +34,6 @@ export function buildAttemptLaunch(job: Job, pipeline: Pipeline, settings: Launc
       [RUNNER_ENV.resultUrl]: resultUrl(settings.gatewayUrl, job),
       [RUNNER_ENV.resultToken]: signAttemptToken(settings.resultSecret, job.tenant, job.id, job.attempt),
     },
+    job,
   };
 }

@@ -1,0 +1,74 @@
+import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import { ExitCode, JobReason, type JobErrorReport } from '@ferry/contracts';
+import type { AttemptObservation } from '@ferry/executor';
+import { classifyWaitingPod } from './pod-waiting.classifier.js';
+
+/**
+ * What a Job and its pods say about the job, in the executor interface's terms. Level-based and
+ * pure: the informer caches in, an observation out. The Job's conditions decide the end; the pods
+ * say which attempt runs and why one is not running yet.
+ */
+export function observeKubernetesJob(k8sJob: V1Job | undefined, pods: readonly V1Pod[], maxAttempts: number, error?: JobErrorReport): AttemptObservation {
+  if (k8sJob === undefined) return { phase: 'absent' };
+  const status = k8sJob.status ?? {};
+  const failed = status.failed ?? 0;
+  const live = [...pods]
+    .filter((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed')
+    .sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp));
+  const attemptNow = Math.max(1, Math.min(maxAttempts, failed + 1));
+
+  const complete = condition(k8sJob, 'Complete');
+  if (complete !== undefined) {
+    return { phase: 'finished', attempt: attemptNow, outcome: 'succeeded', reason: null, message: null, finishedAt: when(status.completionTime ?? complete.lastTransitionTime) };
+  }
+  const failure = condition(k8sJob, 'Failed');
+  if (failure !== undefined) {
+    const attempt = Math.max(1, Math.min(maxAttempts, failed));
+    const { reason, message } = failureReason(failure, attempt, maxAttempts, error);
+    return { phase: 'finished', attempt, outcome: 'failed', reason, message, finishedAt: when(failure.lastTransitionTime) };
+  }
+
+  const current = live[0];
+  if (k8sJob.spec?.suspend === true && current === undefined) {
+    return { phase: 'pending', attempt: attemptNow, since: when(k8sJob.metadata?.creationTimestamp), reason: JobReason.QueuedBehindLimit, message: 'suspended until Kueue admits it' };
+  }
+  if (current?.status?.phase === 'Running') {
+    return { phase: 'running', attempt: attemptNow, startedAt: when(current.status.startTime), stopping: current.metadata?.deletionTimestamp !== undefined };
+  }
+  const waiting = current === undefined ? undefined : classifyWaitingPod(current);
+  return {
+    phase: 'pending',
+    attempt: attemptNow,
+    since: when(current?.metadata?.creationTimestamp ?? k8sJob.metadata?.creationTimestamp),
+    reason: waiting?.reason ?? null,
+    message: waiting?.message ?? null,
+  };
+}
+
+function failureReason(failure: V1JobCondition, attempt: number, maxAttempts: number, error: JobErrorReport | undefined): { reason: string; message: string } {
+  const said = error === undefined ? '' : `: ${error.message}`;
+  switch (failure.reason) {
+    case 'BackoffLimitExceeded':
+      return { reason: JobReason.BackoffLimitExceeded, message: `attempt ${attempt} of ${maxAttempts} failed${said}` };
+    case 'DeadlineExceeded':
+      return { reason: JobReason.DeadlineExceeded, message: failure.message ?? 'the job ran past its deadline' };
+    case 'PodFailurePolicy':
+      // The permanent exit code: the runner's own reason (SourceRefused, SqlError, …) when it gave one.
+      return { reason: error?.reason ?? JobReason.ExitCode, message: error?.message ?? `exit code ${ExitCode.Permanent}` };
+    default:
+      return { reason: failure.reason ?? 'Failed', message: failure.message ?? 'the Kubernetes Job failed' };
+  }
+}
+
+
+function condition(k8sJob: V1Job, type: string): V1JobCondition | undefined {
+  return k8sJob.status?.conditions?.find((candidate) => candidate.type === type && candidate.status === 'True');
+}
+
+function time(value: Date | string | undefined): number {
+  return value === undefined ? 0 : new Date(value).getTime();
+}
+
+function when(value: Date | string | undefined): Date {
+  return value === undefined ? new Date(0) : new Date(value);
+}
