@@ -2,12 +2,14 @@
 // offline Kubernetes JSON schemas. Each lands once in `<cache>/bin/<tool>-<version>/` (cache root:
 // FERRY_CACHE_DIR, else ~/.cache/ferry), built with `go install` or, for the schemas, `pip install`
 // from PyPI. Installs go to a temporary folder that is renamed into place when complete, so two test
-// workers installing at once both end with a whole tool and never see half of one.
+// workers installing at once both end with a whole tool and never see half of one. FERRY_HELM,
+// FERRY_KUBECONFORM, FERRY_KUSTOMIZE and FERRY_KUBERNETES_SCHEMAS name ready ones instead.
+// A cold install (empty Go caches, 2 cores) takes about 3½ minutes, mostly helm; a warm one, none.
 //
 //   node scripts/k8s-tools.ts      installs what is missing and prints each path and how long it took
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir } from './lib/nats-server.ts';
@@ -50,7 +52,7 @@ function toolDir(name: string, version: string): string {
   return join(cacheDir(), 'bin', `${name}-${version}`);
 }
 
-/** Builds into `<dir>.tmp-<pid>` and renames it into place; a lost race keeps the winner's copy. */
+/** Installs into a private `<dir>.tmp-…` and renames it into place; a lost race keeps the winner's copy. */
 async function installAtomically(dir: string, install: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await rm(tmp, { recursive: true, force: true });
@@ -99,36 +101,87 @@ export function ensureKustomize(log: Log = silent): Promise<string> {
 }
 
 /**
- * The folder of strict, standalone JSON schemas for KUBERNETES_VERSION, one file per kind and
- * version (`deployment-apps-v1.json`, `service-v1.json`, …), from the PyPI package
- * `kubernetes-validate`. Installed with `pip install --target` (no venv needed: only its data files
- * are used). Use it as kubeconform's `-schema-location` with kubeconformSchemaLocation().
+ * A folder of strict JSON schemas for a Kubernetes version (default KUBERNETES_VERSION; the package
+ * has 1.25 to 1.37) that kubeconform reads offline, one file per
+ * kind and version (`deployment-apps-v1.json`, `service-v1.json`, …); use it as `-schema-location`
+ * through kubeconformSchemaLocation().
+ *
+ * They come from the PyPI package `kubernetes-validate`, installed with `pip install --target` (no
+ * venv: only its data files are used). Its `v1.xx.0-local-strict` files carry an `$id` on
+ * kubernetes.io and `$ref` into `/api/_definitions.json`, which kubeconform would fetch from the
+ * internet (and, offline, report as "could not find schema"). So they are copied once with the
+ * `$id` dropped and each `$ref` made relative to the `_definitions.json` beside them.
  */
-export async function ensureKubernetesSchemas(log: Log = silent): Promise<string> {
-  const root = toolDir('kubernetes-validate', KUBERNETES_VALIDATE_VERSION);
-  const schemas = join(root, 'kubernetes_validate', 'kubernetes-json-schema', `v${KUBERNETES_VERSION}-standalone-strict`);
+export async function ensureKubernetesSchemas(log: Log = silent, kubernetesVersion: string = KUBERNETES_VERSION): Promise<string> {
+  const explicit = process.env['FERRY_KUBERNETES_SCHEMAS'];
+  if (explicit !== undefined && kubernetesVersion === KUBERNETES_VERSION) return explicit;
+  const schemas = toolDir('kubernetes-schemas', `v${kubernetesVersion}-strict`);
   if (existsSync(schemas)) return schemas;
   const python = await findPython();
   const started = Date.now();
   log(`installing kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} (JSON schemas) with pip (once per machine) …`);
-  await installAtomically(root, async (tmp) => {
-    await run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', '--disable-pip-version-check', '--target', tmp, `kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}`], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+  await installAtomically(schemas, async (tmp) => {
+    // The package holds every minor version (~110 MB): it goes to a private folder, dropped after the copy.
+    const pythonPackage = `${tmp}-pip`;
+    try {
+      await run(
+        python,
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--no-deps',
+          '--disable-pip-version-check',
+          '--target',
+          pythonPackage,
+          `kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}`,
+        ],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
+      const source = join(pythonPackage, 'kubernetes_validate', 'kubernetes-json-schema', `v${kubernetesVersion}-local-strict`);
+      if (!existsSync(source))
+        throw new Error(
+          `kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} has no schemas for Kubernetes ${kubernetesVersion} (looked for ${source})`,
+        );
+      for (const file of await readdir(source)) {
+        if (!file.endsWith('.json')) continue;
+        const schema = JSON.parse(await readFile(join(source, file), 'utf8')) as Record<string, unknown>;
+        delete schema['$id'];
+        await writeFile(join(tmp, file), JSON.stringify(schema).replaceAll('"/api/_definitions.json#', '"_definitions.json#'));
+      }
+    } finally {
+      await rm(pythonPackage, { recursive: true, force: true });
+    }
   });
-  if (!existsSync(schemas)) throw new Error(`kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} has no schemas for Kubernetes ${KUBERNETES_VERSION} (looked for ${schemas})`);
-  log(`kubernetes schemas ${KUBERNETES_VERSION}: installed in ${seconds(started)} → ${schemas}`);
+  log(`kubernetes schemas ${kubernetesVersion}: ready in ${seconds(started)} → ${schemas}`);
   return schemas;
 }
 
 /**
  * kubeconform's `-schema-location` template for the folder ensureKubernetesSchemas() returns.
- * The files are named `<kind>-<group>-<version>.json` (core kinds: `<kind>-<version>.json`), which
- * is kubeconform's `{{.ResourceKind}}{{.KindSuffix}}` (KindSuffix = `-<group>-<version>`, the group's
- * first DNS label only, e.g. `networking` for networking.k8s.io).
+ * Files are named `<kind>-<group>-<version>.json` (core kinds: `<kind>-<version>.json`), which is
+ * kubeconform's `{{.ResourceKind}}{{.KindSuffix}}` (the group's first DNS label only, e.g.
+ * `networking` for networking.k8s.io, `rbac` for rbac.authorization.k8s.io).
  */
 export function kubeconformSchemaLocation(schemasDir: string): string {
   return join(schemasDir, '{{.ResourceKind}}{{.KindSuffix}}.json');
+}
+
+/**
+ * Environment for helm: its config, cache and data folders under the Ferry cache, so renders never
+ * read or change the user's own helm repositories and plugins.
+ */
+export function helmEnv(): NodeJS.ProcessEnv {
+  const home = join(cacheDir(), 'helm-home');
+  return {
+    ...process.env,
+    HELM_CONFIG_HOME: join(home, 'config'),
+    HELM_CACHE_HOME: join(home, 'cache'),
+    HELM_DATA_HOME: join(home, 'data'),
+  };
 }
 
 export interface K8sTools {
@@ -140,8 +193,12 @@ export interface K8sTools {
 
 /** Every tool at once (Go builds run side by side; the build cache is safe for that). */
 export async function ensureK8sTools(log: Log = silent): Promise<K8sTools> {
-  const [helm, kubeconform, kustomize, schemas] = await Promise.all([ensureHelm(log), ensureKubeconform(log), ensureKustomize(log), ensureKubernetesSchemas(log)]);
-  return { helm, kubeconform, kustomize, schemas };
+  // allSettled: a failure must not return while other builds still write into the cache.
+  const settled = await Promise.allSettled([ensureHelm(log), ensureKubeconform(log), ensureKustomize(log), ensureKubernetesSchemas(log)]);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const [helm, kubeconform, kustomize, schemas] = settled.map((result) => (result.status === 'fulfilled' ? result.value : ''));
+  return { helm: helm ?? '', kubeconform: kubeconform ?? '', kustomize: kustomize ?? '', schemas: schemas ?? '' };
 }
 
 async function findPython(): Promise<string> {
@@ -154,8 +211,8 @@ async function findPython(): Promise<string> {
     }
   }
   throw new Error(
-    `The Kubernetes JSON schemas come from PyPI (kubernetes-validate ${KUBERNETES_VALIDATE_VERSION}) and no python3 with pip was found. Install python3-pip, or run:\n` +
-      `  pip install --no-deps --target ${toolDir('kubernetes-validate', KUBERNETES_VALIDATE_VERSION)} kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}`,
+    `The Kubernetes JSON schemas come from PyPI (kubernetes-validate ${KUBERNETES_VALIDATE_VERSION}) and no python3 with pip was found. ` +
+      'Install python3 and python3-pip, or set FERRY_KUBERNETES_SCHEMAS to a folder of standalone strict schemas for kubeconform.',
   );
 }
 
