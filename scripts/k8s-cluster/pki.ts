@@ -1,0 +1,114 @@
+// Certificates and keys for the local control plane, made with the openssl command line (OpenSSL
+// 3.0+: `req -x509 -CA` signs in one step). ECDSA P-256 keys for TLS and client certificates (fast to
+// generate), an RSA 2048 key pair for service-account tokens (RS256, what every client expects).
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface Pki {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly serving: ClientCertificate;
+  readonly serviceAccountKey: string;
+  readonly serviceAccountPub: string;
+  readonly clients: Readonly<Record<string, ClientCertificate>>;
+}
+
+/** Client identities: name → [CN (user), O (group) or undefined]. */
+export const CLIENTS: Readonly<Record<string, readonly [string, string | undefined]>> = {
+  admin: ['ferry-admin', 'system:masters'],
+  'kube-controller-manager': ['system:kube-controller-manager', undefined],
+  'kube-scheduler': ['system:kube-scheduler', undefined],
+  // kwok writes node and pod status for every fake node; it is the harness, not a subject under test.
+  kwok: ['kwok', 'system:masters'],
+  // kube-apiserver → aggregated API servers (--proxy-client-*), trusted through --requestheader-*.
+  'front-proxy': ['front-proxy-client', undefined],
+};
+
+async function openssl(args: readonly string[]): Promise<void> {
+  try {
+    await run('openssl', [...args]);
+  } catch (error) {
+    const { code } = error as { code?: string };
+    if (code === 'ENOENT') throw new Error('openssl is needed to make the local cluster\'s certificates (Debian: apt-get install -y openssl)');
+    throw error;
+  }
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+export async function makePki(dir: string, serviceClusterIp: string): Promise<Pki> {
+  await mkdir(dir, { recursive: true });
+  const path = (name: string): string => join(dir, name);
+  await openssl(['req', '-x509', ...EC, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '30', '-subj', '/CN=ferry-local-ca',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  const sign = async (name: string, subject: string, extensions: readonly string[]): Promise<ClientCertificate> => {
+    await openssl(['req', '-x509', ...EC, '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-keyout', path(`${name}.key`), '-out', path(`${name}.crt`),
+      '-days', '30', '-subj', subject, '-addext', 'basicConstraints=critical,CA:FALSE', ...extensions.flatMap((extension) => ['-addext', extension])]);
+    return { cert: path(`${name}.crt`), key: path(`${name}.key`) };
+  };
+  const serving = await sign('apiserver', '/CN=kube-apiserver', [
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    `subjectAltName=IP:127.0.0.1,DNS:localhost,IP:${serviceClusterIp},DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
+  ]);
+  const clients: Record<string, ClientCertificate> = {};
+  await Promise.all(
+    Object.entries(CLIENTS).map(async ([name, [user, group]]) => {
+      clients[name] = await sign(`client-${name}`, `/CN=${user}${group === undefined ? '' : `/O=${group}`}`, [
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=clientAuth',
+      ]);
+    }),
+  );
+  await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', path('sa.key')]);
+  await openssl(['pkey', '-in', path('sa.key'), '-pubout', '-out', path('sa.pub')]);
+  return { dir, caCert: path('ca.crt'), caKey: path('ca.key'), serving, serviceAccountKey: path('sa.key'), serviceAccountPub: path('sa.pub'), clients };
+}
+
+const b64 = async (file: string): Promise<string> => (await readFile(file)).toString('base64');
+
+/** A self-contained kubeconfig (certificates inlined) for a client certificate or a bearer token. */
+export async function writeKubeconfig(
+  file: string,
+  options: { server: string; caCert: string; name: string; client?: ClientCertificate; token?: string; namespace?: string },
+): Promise<void> {
+  const user =
+    options.client === undefined
+      ? [`    token: ${options.token ?? ''}`]
+      : [`    client-certificate-data: ${await b64(options.client.cert)}`, `    client-key-data: ${await b64(options.client.key)}`];
+  await writeFile(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: ferry-local',
+      '  cluster:',
+      `    server: ${options.server}`,
+      `    certificate-authority-data: ${await b64(options.caCert)}`,
+      'users:',
+      `- name: ${options.name}`,
+      '  user:',
+      ...user,
+      'contexts:',
+      `- name: ${options.name}@ferry-local`,
+      '  context:',
+      '    cluster: ferry-local',
+      `    user: ${options.name}`,
+      ...(options.namespace === undefined ? [] : [`    namespace: ${options.namespace}`]),
+      `current-context: ${options.name}@ferry-local`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+}
