@@ -4,7 +4,7 @@ import { LocalExecutor } from '@ferry/executor';
 import { KubernetesExecutor } from '@ferry/executor-kubernetes';
 import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
-import { commandLine, runnerCommand, type ControllerEnv } from './config/controller.config.js';
+import { commandLine, labelMap, runnerCommand, type ControllerEnv } from './config/controller.config.js';
 import type { ExecutorFactory } from './controller.runtime.js';
 
 /** The executor `FERRY_EXECUTOR` names, configured from the environment. */
@@ -51,6 +51,7 @@ export function executorFactory(config: ControllerEnv, catalog: Catalog, instanc
           resultSecret: config.FERRY_RESULT_SECRET,
           runnerEnv: { ...sourcePolicy, ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads]) },
           kueueQueueName: config.FERRY_KUEUE_QUEUE_NAME,
+          podLabels: labelMap('FERRY_JOB_POD_LABELS', config.FERRY_JOB_POD_LABELS),
         },
         resolvePipeline: (job: Job) => {
           const pipeline = catalog.get(job.pipeline);

@@ -179,3 +179,14 @@ describe('buildJobManifest (DESIGN §6)', () => {
     expect(buildJobManifest(sqlJob, pipeline('sql'), settings)).toEqual(manifest);
   });
 });
+
+describe('buildJobManifest: extra pod labels', () => {
+  it('adds them to the pod template only, and never over Ferry\'s own', () => {
+    const built = buildJobManifest(jobFor('sleep', { seconds: 1 }), pipeline('sleep'), {
+      ...settings,
+      podLabels: { 'ferry.dev/pod-agent': 'true', 'ferry.dev/tenant': 'mallory' },
+    });
+    expect(built.spec?.template.metadata?.labels).toMatchObject({ 'ferry.dev/pod-agent': 'true', 'ferry.dev/tenant': 'acme' });
+    expect(built.metadata?.labels).not.toHaveProperty('ferry.dev/pod-agent');
+  });
+});

@@ -18,6 +18,8 @@ export interface JobManifestSettings {
   readonly kueueQueueName?: string | undefined;
   /** The uid the built-in runner runs as (the image's non-root user). */
   readonly runnerUid: number;
+  /** Extra labels on job pods only (e.g. for a policy or a test agent); Ferry's own labels win. */
+  readonly podLabels?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -74,7 +76,7 @@ export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobMani
         ],
       },
       template: {
-        metadata: { labels },
+        metadata: { labels: { ...settings.podLabels, ...labels } },
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: settings.serviceAccountName,

@@ -26,6 +26,8 @@ const ControllerEnvSchema = Type.Object({
   FERRY_RUNNER_SERVICE_ACCOUNT: Type.String({ minLength: 1, default: 'ferry-runner' }),
   /** Kubernetes: `ttlSecondsAfterFinished` set once Ferry recorded a job's final state. */
   FERRY_JOB_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86_400 }),
+  /** Kubernetes: extra labels on job pods, as a JSON object (e.g. for a network policy or a test agent). */
+  FERRY_JOB_POD_LABELS: Type.Optional(Type.String()),
   /** Kubernetes: create Jobs suspended with this Kueue queue's label; Kueue admits them. */
   FERRY_KUEUE_QUEUE_NAME: Type.Optional(Type.String({ minLength: 1 })),
   /** Signs each attempt's result-upload token; the gateway holds the same secret. */
@@ -70,6 +72,21 @@ export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
 export function runnerCommand(config: ControllerEnv): string[] {
   if (config.FERRY_RUNNER_COMMAND === undefined) return [process.execPath, repo('apps/runner/dist/main.js')];
   return commandLine('FERRY_RUNNER_COMMAND', config.FERRY_RUNNER_COMMAND);
+}
+
+/** A label map given as a JSON object of strings. */
+export function labelMap(name: string, text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((value) => typeof value === 'string')) {
+    throw new ConfigError(`${name} must be a JSON object of string values`);
+  }
+  return parsed as Record<string, string>;
 }
 
 /** A command line given as a JSON array of strings. */
