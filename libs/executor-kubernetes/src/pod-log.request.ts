@@ -30,7 +30,9 @@ export async function openPodLog(kubeConfig: KubeConfig, request: PodLogRequest,
   url.searchParams.set('follow', 'true');
   url.searchParams.set('timestamps', 'true');
   if (request.sinceTime !== undefined) url.searchParams.set('sinceTime', request.sinceTime);
-  const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'text/plain' } };
+  // As kubectl asks: the API server refuses `Accept: text/plain` for pods/log with 406 (found against
+  // a real v1.36 API server) and streams the plain log for any of these.
+  const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json, */*' } };
   await kubeConfig.applyToHTTPSOptions(options);
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;

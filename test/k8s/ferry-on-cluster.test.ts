@@ -1,0 +1,323 @@
+// Ferry end to end on the local control plane (issue 5, ADR 0007): nats, the gateway and the controller
+// run as host processes; the controller (FERRY_EXECUTOR=kubernetes) talks to the real kube-apiserver
+// with its chart ServiceAccount's token (the real RBAC authorizer), the real Job controller drives the
+// Jobs, and the pod agent runs each Job pod's runner as a local process that uploads to the gateway.
+// Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s/ferry-on-cluster.test.ts
+import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import * as https from 'node:https';
+import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { renderChart, type Manifest } from '../chart/support/chart.ts';
+import { k8sTools, TOOLS_TIMEOUT_MS } from '../chart/support/tools.ts';
+import type { Api } from '../support/api.ts';
+import { HttpFixture } from '../support/http-fixture.ts';
+import { RUNNER_MAIN } from '../support/paths.ts';
+import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
+import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
+import { startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
+import { strictObjects } from './support/strict-objects.ts';
+
+const enabled = process.env['FERRY_TEST_K8S'] === '1';
+const RELEASE_NAMESPACE = 'ferry';
+const JOBS_NAMESPACE = 'ferry-jobs';
+const PSA = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
+/** A finished job may wait for its pods' logs up to the executor's drain time (30 s). */
+const FINAL_MS = 60_000;
+
+function client(kubeconfig: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfig);
+  return config;
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function condition(found: V1Job | undefined, type: string): { reason?: string; message?: string } | undefined {
+  return found?.status?.conditions?.find((entry) => entry.type === type && entry.status === 'True');
+}
+
+function countBy(events: ReadonlyArray<{ verb: string; objectRef?: { resource?: string; subresource?: string }; responseStatus?: { code?: number } }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const event of events) {
+    const key = `${event.verb} ${event.objectRef?.resource ?? '?'}${event.objectRef?.subresource === undefined ? '' : `/${event.objectRef.subresource}`} ${event.responseStatus?.code ?? '?'}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+// The sql case: a generated table and its aggregate, computed here independently of DuckDB.
+const cities = ['Oslo', 'Bergen', 'Tromso', 'Alta'];
+const rows = Array.from({ length: 2000 }, (_unused, index) => ({ city: cities[(index * 7) % 4] ?? 'Oslo', amount: (index % 97) + 0.5 }));
+const csv = `city,amount\n${rows.map((row) => `${row.city},${row.amount}`).join('\n')}\n`;
+const expected = new Map<string, { n: number; total: number }>();
+for (const row of rows) {
+  const entry = expected.get(row.city) ?? { n: 0, total: 0 };
+  expected.set(row.city, { n: entry.n + 1, total: entry.total + row.amount });
+}
+const SQL = 'SELECT city, count(*) AS n, sum(amount) AS total FROM sales GROUP BY city ORDER BY city';
+
+describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Job controller, RBAC; pod agent runs the runner)', () => {
+  let cluster: RunningCluster;
+  let batch: BatchV1Api;
+  let core: CoreV1Api;
+  let agent: PodAgent;
+  let kubelet: KubeletLogs;
+  let system: FerrySystem;
+  let api: Api;
+  let fixture: HttpFixture;
+  const agentLog: string[] = [];
+  let sleepJob: { id: string; pod: string } | undefined;
+
+  const k8sJob = async (id: string): Promise<V1Job | undefined> => {
+    try {
+      return await batch.readNamespacedJob({ namespace: JOBS_NAMESPACE, name: `ferry-${id}` });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  };
+  const jobsOf = async (id: string): Promise<V1Job[]> => (await batch.listNamespacedJob({ namespace: JOBS_NAMESPACE, labelSelector: `ferry.dev/job-id=${id}` })).items;
+  const podsOf = async (id: string): Promise<V1Pod[]> => (await core.listNamespacedPod({ namespace: JOBS_NAMESPACE, labelSelector: `job-name=ferry-${id}` })).items;
+  const rawLog = async (pod: string, accept: string): Promise<{ status: number; body: string }> => {
+    const config = client(cluster.adminKubeconfig);
+    const url = new URL(`${cluster.apiserverUrl}/api/v1/namespaces/${JOBS_NAMESPACE}/pods/${pod}/log?container=job&timestamps=true`);
+    const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept } };
+    await config.applyToHTTPSOptions(options);
+    return new Promise((resolve, reject) => {
+      const outgoing = https.request(url, options, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      outgoing.once('error', reject);
+      outgoing.end();
+    });
+  };
+  interface AuditEvent {
+    stage: string;
+    verb: string;
+    user: { username: string };
+    requestURI: string;
+    objectRef?: { resource?: string; subresource?: string; name?: string };
+    responseStatus?: { code?: number };
+  }
+  const controllerAudit = async (): Promise<AuditEvent[]> =>
+    (await readFile(cluster.auditLog, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as AuditEvent)
+      .filter((event) => event.stage === 'ResponseComplete' && event.user.username === `system:serviceaccount:${RELEASE_NAMESPACE}:ferry-controller`);
+  const submit = async (body: unknown): Promise<string> => {
+    const response = await api.post('/v1/jobs', body);
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    return (response.body as { id: string }).id;
+  };
+  const finalOf = async (id: string, timeoutMs = FINAL_MS): Promise<any> => {
+    try {
+      return await waitForJob(api, id, isFinal, timeoutMs);
+    } catch (error) {
+      console.log(`[ferry-on-cluster] controller output:\n${system.controller.output.slice(-8000)}\n[agent]\n${agentLog.slice(-40).join('\n')}`);
+      throw error;
+    }
+  };
+
+  beforeAll(async () => {
+    const started = Date.now();
+    const [tools, running] = await Promise.all([k8sTools(), startCluster({ nodes: 1, log: (line) => console.log(`[k8s] ${line}`) })]);
+    cluster = running;
+    const admin = client(cluster.adminKubeconfig);
+    batch = admin.makeApiClient(BatchV1Api);
+    core = admin.makeApiClient(CoreV1Api);
+    const manifests = await renderChart(tools.helm, ['--namespace', RELEASE_NAMESPACE, '--set', `jobs.namespace=${JOBS_NAMESPACE}`, '--set', 'image.repository=registry.example.com/ferry']);
+    const wanted = (manifest: Manifest): boolean =>
+      (manifest.kind === 'ServiceAccount' && ['ferry-controller', 'ferry-runner'].includes(manifest.metadata.name)) ||
+      ((manifest.kind === 'Role' || manifest.kind === 'RoleBinding') && manifest.metadata.name === 'ferry-controller');
+    const chosen = manifests.filter(wanted);
+    expect(chosen.map((manifest) => `${manifest.kind} ${manifest.metadata.namespace}/${manifest.metadata.name}`).sort()).toEqual([
+      `Role ${JOBS_NAMESPACE}/ferry-controller`,
+      `RoleBinding ${JOBS_NAMESPACE}/ferry-controller`,
+      `ServiceAccount ${JOBS_NAMESPACE}/ferry-runner`,
+      `ServiceAccount ${RELEASE_NAMESPACE}/ferry-controller`,
+    ]);
+    await core.createNamespace({ body: { metadata: { name: RELEASE_NAMESPACE } } });
+    await core.createNamespace({ body: { metadata: { name: JOBS_NAMESPACE, labels: PSA } } });
+    const objects = strictObjects(admin);
+    for (const manifest of chosen) await objects.create(manifest);
+    const controllerKubeconfig = await cluster.serviceAccountKubeconfig(RELEASE_NAMESPACE, 'ferry-controller');
+    // The authorizer reads Roles from an informer: wait until the controller may list Jobs.
+    const asController = client(controllerKubeconfig).makeApiClient(BatchV1Api);
+    await eventually('the controller ServiceAccount to list Jobs', () => asController.listNamespacedJob({ namespace: JOBS_NAMESPACE }).then((list) => list, () => undefined), 10_000);
+
+    agent = await startPodAgent({ kubeconfig: cluster.adminKubeconfig, namespace: JOBS_NAMESPACE, log: (line) => agentLog.push(line) });
+    kubelet = await startKubeletLogs(agent);
+    fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: csv } });
+    system = await FerrySystem.start({
+      controllerEnv: {
+        FERRY_EXECUTOR: 'kubernetes',
+        KUBECONFIG: controllerKubeconfig,
+        FERRY_JOBS_NAMESPACE: JOBS_NAMESPACE,
+        FERRY_RUNNER_SERVICE_ACCOUNT: 'ferry-runner',
+        FERRY_RUNNER_IMAGE: 'registry.example.com/ferry:test',
+        FERRY_RUNNER_CONTAINER_COMMAND: JSON.stringify([process.execPath, RUNNER_MAIN]),
+        FERRY_JOB_POD_LABELS: JSON.stringify({ 'ferry.dev/pod-agent': 'true' }),
+        LOG_LEVEL: 'info',
+      },
+    });
+    api = system.api();
+    console.log(`[ferry-on-cluster] cluster up in ${((cluster.timings['total'] ?? 0) / 1000).toFixed(1)} s; beforeAll ${seconds(started)}`);
+  }, TOOLS_TIMEOUT_MS + 10 * 60_000);
+  afterAll(async () => {
+    await system?.stop();
+    await kubelet?.stop();
+    await agent?.stop();
+    await fixture?.stop();
+    await cluster?.stop();
+  });
+
+  it('sleep 1 s: one real Job ferry-<id>, its pod run by the agent, the Job controller completes it, Ferry records succeeded', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'sleep', params: { seconds: 1 } });
+    const final = await finalOf(id);
+    console.log(`[ferry-on-cluster] sleep: ${final.state} in ${seconds(started)}`);
+    expect(final).toMatchObject({ state: 'succeeded', attempt: 1 });
+    expect(final.executor).toEqual({ kind: 'kubernetes', name: `ferry-${id}`, namespace: JOBS_NAMESPACE });
+    const jobs = await jobsOf(id);
+    expect(jobs.map((job) => job.metadata?.name)).toEqual([`ferry-${id}`]);
+    expect(condition(jobs[0], 'Complete')).toBeDefined();
+    expect(jobs[0]?.status?.succeeded).toBe(1);
+    const pods = await podsOf(id);
+    expect(pods).toHaveLength(1);
+    expect(pods[0]?.status?.phase).toBe('Succeeded');
+    const run = agent.runs().find((each) => each.pod === pods[0]?.metadata?.name);
+    expect(run?.exitCode).toBe(0);
+    sleepJob = { id, pod: pods[0]?.metadata?.name ?? '' };
+    // Once Ferry recorded the end it hands the Job to the TTL controller (merge patch, as its ServiceAccount).
+    await eventually('ttlSecondsAfterFinished on the Job', async () => ((await k8sJob(id))?.spec?.ttlSecondsAfterFinished === 86_400 ? true : undefined), 10_000);
+
+    // The kubelet stand-in answers through the real API server with the runner's lines (Accept as kubectl sends it)…
+    const direct = await rawLog(sleepJob.pod, 'application/json, */*');
+    expect(direct.status).toBe(200);
+    expect(direct.body).toMatch(/^\S+Z runner: job \S+ attempt 0: pipeline sleep/m);
+    expect(direct.body).toContain('sleep: done after 1 s');
+    // (`Accept: text/plain` is refused with 406 by the API server: Ferry once sent it; see pod-log.request.ts.)
+    const plain = await rawLog(sleepJob.pod, 'text/plain');
+    expect(plain.status).toBe(406);
+    // Ferry's own log reads, as its ServiceAccount (audit log), are answered 200.
+    const reads = (await controllerAudit()).filter((event) => event.objectRef?.subresource === 'log' && event.objectRef.name === sleepJob?.pod);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.map((event) => event.responseStatus?.code)).toContain(200);
+    expect(reads[0]?.requestURI).toMatch(/\/log\?container=job&follow=true&timestamps=true$/);
+    console.log(`[ferry-on-cluster] sleep: ${reads.length} pods/log reads by the controller; kubelet stand-in served ${kubelet.served.length}`);
+  }, 120_000);
+
+  it('logs: GET /v1/jobs/{id}/logs has the runner lines read from the Log API', async () => {
+    if (sleepJob === undefined) throw new Error('the sleep case did not run');
+    const logs = await api.get(`/v1/jobs/${sleepJob.id}/logs`);
+    expect(logs.status).toBe(200);
+    expect(logs.text).toContain('sleep: done after 1 s');
+  });
+
+  it.concurrent('fail exit 2 (maxAttempts 3): failed at once by podFailurePolicy FailJob, one pod', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'fail', params: { exitCode: 2 }, maxAttempts: 3 });
+    const final = await finalOf(id);
+    console.log(`[ferry-on-cluster] fail 2: ${final.state} ${final.reason} in ${seconds(started)}`);
+    expect(final).toMatchObject({ state: 'failed', attempt: 1 });
+    const job = await k8sJob(id);
+    expect(job?.spec?.backoffLimit).toBe(2);
+    expect(condition(job, 'Failed')?.reason).toBe('PodFailurePolicy');
+    expect(job?.status?.failed).toBe(1);
+    const pods = await podsOf(id);
+    expect(pods).toHaveLength(1);
+    expect(pods[0]?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(2);
+    expect(final.reason).toBe('ExitCode');
+  }, 120_000);
+
+  it.concurrent('cancel of a running sleep 60: the Job is deleted (its pods with it) and Ferry records cancelled', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'sleep', params: { seconds: 60 } });
+    await waitForJob(api, id, (job) => job.state === 'running', 30_000);
+    const pod = await eventually('the agent to run the pod', () => Promise.resolve(agentLog.find((line) => line.includes(`/ferry-${id}-`) && line.includes(': started '))));
+    expect((await api.post(`/v1/jobs/${id}/cancel`)).status).toBe(202);
+    const final = await finalOf(id);
+    console.log(`[ferry-on-cluster] cancel: ${final.state} ${final.reason} in ${seconds(started)}`);
+    expect(final).toMatchObject({ state: 'cancelled', reason: 'Cancelled' });
+    await eventually('the Job to be gone', async () => ((await k8sJob(id)) === undefined ? true : undefined));
+    await eventually('its pods to be gone (background propagation)', async () => ((await podsOf(id)).length === 0 ? true : undefined));
+    const run = await eventually('the runner process to end', () => Promise.resolve(agent.runs().find((each) => each.pod.startsWith(`ferry-${id}-`))), 40_000);
+    expect(run.exitCode).not.toBe(0);
+    expect(pod).toBeDefined();
+    const deletes = (await controllerAudit()).filter((event) => event.verb === 'delete' && event.objectRef?.resource === 'jobs' && event.objectRef.name === `ferry-${id}`);
+    expect(deletes.map((event) => event.responseStatus?.code)).toContain(200);
+    console.log(`[ferry-on-cluster] cancel: DELETE ${deletes.map((event) => `${event.requestURI} → ${event.responseStatus?.code ?? '?'}`).join(', ')}; runner exit ${run.exitCode}`);
+  }, 120_000);
+
+  it.concurrent('sql over a CSV on a loopback HTTP server: succeeded, the result equals the aggregate', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'sql', params: { sources: { sales: { url: `${fixture.url}/sales.csv`, format: 'csv' } }, sql: SQL } });
+    const final = await finalOf(id);
+    console.log(`[ferry-on-cluster] sql: ${final.state} in ${seconds(started)}`);
+    expect(final).toMatchObject({ state: 'succeeded', result: { contentType: 'text/csv', rows: 4 } });
+    const result = await api.get(`/v1/jobs/${id}/result`);
+    expect(result.status).toBe(200);
+    const [header, ...lines] = result.text.trim().split('\n');
+    expect(header).toBe('city,n,total');
+    const got = lines.map((line) => line.split(','));
+    expect(got.map(([city]) => city)).toEqual([...expected.keys()].sort());
+    for (const [city, n, total] of got) {
+      expect(Number(n)).toBe(expected.get(city ?? '')?.n);
+      expect(Number(total)).toBeCloseTo(expected.get(city ?? '')?.total ?? -1, 6);
+    }
+  }, 120_000);
+
+  it.concurrent('fail exit 75 (maxAttempts 2): two pods, attempt 2, failed BackoffLimitExceeded', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'fail', params: { exitCode: 75 }, maxAttempts: 2 });
+    const final = await finalOf(id, 90_000);
+    console.log(`[ferry-on-cluster] fail 75: ${final.state} ${final.reason} attempt ${final.attempt} in ${seconds(started)}`);
+    expect(final).toMatchObject({ state: 'failed', attempt: 2, reason: 'BackoffLimitExceeded' });
+    const job = await k8sJob(id);
+    expect(condition(job, 'Failed')?.reason).toBe('BackoffLimitExceeded');
+    expect(job?.status?.failed).toBe(2);
+    const pods = await podsOf(id);
+    expect(pods).toHaveLength(2);
+    expect(pods.map((pod) => pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode)).toEqual([75, 75]);
+  }, 150_000);
+
+  it.concurrent('timeoutSeconds 2 on sleep 30: DeadlineExceeded', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'sleep', params: { seconds: 30 }, timeoutSeconds: 2 });
+    const final = await finalOf(id);
+    console.log(`[ferry-on-cluster] timeout: ${final.state} ${final.reason} in ${seconds(started)}`);
+    expect(final).toMatchObject({ state: 'failed', reason: 'DeadlineExceeded' });
+    const job = await k8sJob(id);
+    expect(job?.spec?.activeDeadlineSeconds).toBe(2);
+    expect(condition(job, 'Failed')?.reason).toBe('DeadlineExceeded');
+  }, 120_000);
+
+  it('the controller ServiceAccount was never refused (no 401/403 in the audit log) and made no unexpected failing request', async () => {
+    const events = await controllerAudit();
+    expect(events.length).toBeGreaterThan(0);
+    const refused = events.filter((event) => event.responseStatus?.code === 401 || event.responseStatus?.code === 403);
+    expect(refused.map((event) => `${event.verb} ${event.requestURI}`)).toEqual([]);
+    // Expected and handled: a create that finds its Job already there (409 AlreadyExists is success, the
+    // start is idempotent), and log reads the kubelet cannot serve (a container not started yet, a pod
+    // being deleted), which are retried.
+    const expected = (event: (typeof events)[number]): boolean =>
+      (event.verb === 'create' && event.responseStatus?.code === 409) || event.objectRef?.subresource === 'log';
+    const failed = events.filter((event) => (event.responseStatus?.code ?? 0) >= 400 && !expected(event));
+    console.log(`[ferry-on-cluster] controller requests: ${events.length}; by verb/resource: ${JSON.stringify(countBy(events))}`);
+    expect(failed.map((event) => `${event.verb} ${event.requestURI} → ${event.responseStatus?.code ?? '?'}`)).toEqual([]);
+  });
+});
