@@ -139,7 +139,14 @@ export class FakeApiServer {
     const route = routeOf(url.pathname);
     if (route === undefined || route.namespace !== FAKE_NAMESPACE) return status(response, 404, 'NotFound', `the server could not find ${url.pathname}`);
     const collection = this.#collections[route.resource];
-    if (route.log) return this.serveLog(route.name, url.searchParams, response);
+    if (route.log) {
+      // As a real API server does: pods/log is served as JSON, YAML or protobuf, and refused for a
+      // client that accepts only text/plain (found against v1.36.3).
+      if (!/application\/json|\*\/\*/.test(request.headers.accept ?? '*/*')) {
+        return status(response, 406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+      }
+      return this.serveLog(route.name, url.searchParams, response);
+    }
     if (route.name === undefined) {
       if (request.method === 'POST' && route.resource === 'jobs') return this.create(collection, body as KubeObject, response);
       if (request.method === 'GET' && url.searchParams.get('watch') === 'true') return this.watch(collection, url.searchParams, response);
