@@ -3,12 +3,13 @@
 // `restricted`, every pod template is also judged as a bare Pod (dryRun), and the controller's and
 // runner's ServiceAccounts are held to exactly the Role the chart grants by the real RBAC authorizer.
 // Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s
-import { AuthorizationV1Api, BatchV1Api, CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { AuthorizationV1Api, BatchV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
 import { CHART_DIR, podTemplates, RELEASE_NAME, renderChart, VALUE_SETS, type Manifest } from '../chart/support/chart.ts';
 import { k8sTools, TOOLS_TIMEOUT_MS } from '../chart/support/tools.ts';
 import { apiError, strictObjects, type StrictObjects } from './support/strict-objects.ts';
+import { client, eventually } from './support/cluster-client.ts';
 
 const enabled = process.env['FERRY_TEST_K8S'] === '1';
 const IMAGE = ['--set', 'image.repository=registry.example.com/ferry'];
@@ -43,21 +44,6 @@ const JOBS_NAMESPACE_RENDER = 'ci/jobs-namespace-values.yaml';
 /** Kinds served only by CRDs this cluster does not have; each render's skips are logged. */
 const EXPECTED_MISSING_KINDS = new Set(['monitoring.coreos.com/v1/ServiceMonitor']);
 
-function client(kubeconfig: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfig);
-  return config;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function objectName(manifest: { kind?: string; metadata?: { namespace?: string; name?: string } }): string {
   return `${manifest.kind ?? '?'} ${manifest.metadata?.namespace ?? '-'}/${manifest.metadata?.name ?? '?'}`;

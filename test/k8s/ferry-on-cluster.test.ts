@@ -3,7 +3,7 @@
 // with its chart ServiceAccount's token (the real RBAC authorizer), the real Job controller drives the
 // Jobs, and the pod agent runs each Job pod's runner as a local process that uploads to the gateway.
 // Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s/ferry-on-cluster.test.ts
-import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
@@ -16,6 +16,7 @@ import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
 import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
 import { startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
 import { strictObjects } from './support/strict-objects.ts';
+import { client, eventually } from './support/cluster-client.ts';
 
 const enabled = process.env['FERRY_TEST_K8S'] === '1';
 const RELEASE_NAMESPACE = 'ferry';
@@ -24,21 +25,6 @@ const PSA = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.
 /** A finished job may wait for its pods' logs up to the executor's drain time (30 s). */
 const FINAL_MS = 60_000;
 
-function client(kubeconfig: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfig);
-  return config;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function condition(found: V1Job | undefined, type: string): { reason?: string; message?: string } | undefined {
   return found?.status?.conditions?.find((entry) => entry.type === type && entry.status === 'True');
