@@ -17,6 +17,7 @@ import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
 import { startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
 import { strictObjects } from './support/strict-objects.ts';
 import { client, eventually } from './support/cluster-client.ts';
+import { generateSales, SALES_BY_REGION_SQL, toCsv, totalsByRegion } from '../support/sales-fixture.ts';
 
 const enabled = process.env['FERRY_TEST_K8S'] === '1';
 const RELEASE_NAMESPACE = 'ferry';
@@ -42,15 +43,8 @@ function countBy(events: ReadonlyArray<{ verb: string; objectRef?: { resource?: 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 // The sql case: a generated table and its aggregate, computed here independently of DuckDB.
-const cities = ['Oslo', 'Bergen', 'Tromso', 'Alta'];
-const rows = Array.from({ length: 2000 }, (_unused, index) => ({ city: cities[(index * 7) % 4] ?? 'Oslo', amount: (index % 97) + 0.5 }));
-const csv = `city,amount\n${rows.map((row) => `${row.city},${row.amount}`).join('\n')}\n`;
-const expected = new Map<string, { n: number; total: number }>();
-for (const row of rows) {
-  const entry = expected.get(row.city) ?? { n: 0, total: 0 };
-  expected.set(row.city, { n: entry.n + 1, total: entry.total + row.amount });
-}
-const SQL = 'SELECT city, count(*) AS n, sum(amount) AS total FROM sales GROUP BY city ORDER BY city';
+const sales = generateSales(2000);
+const expected = totalsByRegion(sales);
 
 describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Job controller, RBAC; pod agent runs the runner)', () => {
   let cluster: RunningCluster;
@@ -147,7 +141,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
 
     agent = await startPodAgent({ kubeconfig: cluster.adminKubeconfig, namespace: JOBS_NAMESPACE, log: (line) => agentLog.push(line) });
     kubelet = await startKubeletLogs(agent);
-    fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: csv } });
+    fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: toCsv(sales) } });
     system = await FerrySystem.start({
       controllerEnv: {
         FERRY_EXECUTOR: 'kubernetes',
@@ -251,20 +245,19 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
 
   it.concurrent('sql over a CSV on a loopback HTTP server: succeeded, the result equals the aggregate', async () => {
     const started = Date.now();
-    const id = await submit({ pipeline: 'sql', params: { sources: { sales: { url: `${fixture.url}/sales.csv`, format: 'csv' } }, sql: SQL } });
+    const id = await submit({ pipeline: 'sql', params: { sources: { sales: { url: `${fixture.url}/sales.csv`, format: 'csv' } }, sql: SALES_BY_REGION_SQL } });
     const final = await finalOf(id);
     console.log(`[ferry-on-cluster] sql: ${final.state} in ${seconds(started)}`);
-    expect(final).toMatchObject({ state: 'succeeded', result: { contentType: 'text/csv', rows: 4 } });
+    expect(final).toMatchObject({ state: 'succeeded', result: { contentType: 'text/csv', rows: expected.length } });
     const result = await api.get(`/v1/jobs/${id}/result`);
     expect(result.status).toBe(200);
     const [header, ...lines] = result.text.trim().split('\n');
-    expect(header).toBe('city,n,total');
-    const got = lines.map((line) => line.split(','));
-    expect(got.map(([city]) => city)).toEqual([...expected.keys()].sort());
-    for (const [city, n, total] of got) {
-      expect(Number(n)).toBe(expected.get(city ?? '')?.n);
-      expect(Number(total)).toBeCloseTo(expected.get(city ?? '')?.total ?? -1, 6);
-    }
+    expect(header).toBe('region,orders,total');
+    const got = lines.map((line) => {
+      const [region, orders, total] = line.split(',');
+      return { region, orders: Number(orders), total: Number(total) };
+    });
+    expect(got).toEqual(expected);
   }, 120_000);
 
   it.concurrent('fail exit 75 (maxAttempts 2): two pods, attempt 2, failed BackoffLimitExceeded', async () => {
@@ -300,9 +293,9 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     // Expected and handled: a create that finds its Job already there (409 AlreadyExists is success, the
     // start is idempotent), and log reads the kubelet cannot serve (a container not started yet, a pod
     // being deleted), which are retried.
-    const expected = (event: (typeof events)[number]): boolean =>
+    const isExpected = (event: (typeof events)[number]): boolean =>
       (event.verb === 'create' && event.responseStatus?.code === 409) || event.objectRef?.subresource === 'log';
-    const failed = events.filter((event) => (event.responseStatus?.code ?? 0) >= 400 && !expected(event));
+    const failed = events.filter((event) => (event.responseStatus?.code ?? 0) >= 400 && !isExpected(event));
     console.log(`[ferry-on-cluster] controller requests: ${events.length}; by verb/resource: ${JSON.stringify(countBy(events))}`);
     expect(failed.map((event) => `${event.verb} ${event.requestURI} → ${event.responseStatus?.code ?? '?'}`)).toEqual([]);
   });

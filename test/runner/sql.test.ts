@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FixtureServer } from './support/fixture-server.ts';
 import { ensureRunnerBuilt, runRunner, specOf } from './support/runner-process.ts';
-import { generateSales, readParquet, SALES_BY_REGION_SQL, toCsv, toNdjson, toParquet, totalsByRegion } from './support/sales-fixture.ts';
+import { generateSales, readParquet, SALES_BY_REGION_SQL, toCsv, toNdjson, toParquet, totalsByRegion } from '../support/sales-fixture.ts';
 
 const sales = generateSales(2_000);
 const expected = totalsByRegion(sales);

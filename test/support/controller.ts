@@ -48,10 +48,6 @@ export class TestController {
     return new TestController(child);
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   get output(): string {
     return this.#output;
   }

@@ -44,10 +44,6 @@ export class ConnectionTracker {
     void this.follow();
   }
 
-  get state(): ConnectionState {
-    return this.#state;
-  }
-
   get connected(): boolean {
     return this.#state === 'connected';
   }

@@ -12,10 +12,6 @@ export class OpenStreams {
     return controller;
   }
 
-  get count(): number {
-    return this.#controllers.size;
-  }
-
   closeAll(): void {
     for (const controller of [...this.#controllers]) controller.abort();
   }
