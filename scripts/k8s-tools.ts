@@ -16,7 +16,8 @@ import { cacheDir } from './lib/nats-server.ts';
 
 const run = promisify(execFile);
 
-export const HELM_VERSION = 'v3.22.0';
+/** v4: `helm install` applies server-side, so the API server validates every object strictly (v3 only warns). */
+export const HELM_VERSION = 'v4.3.2';
 export const KUBECONFORM_VERSION = 'v0.7.0';
 /** v5.8.3 needs Go 1.27; v5.8.2 is the newest that builds with Go 1.26. */
 export const KUSTOMIZE_VERSION = 'v5.8.2';
@@ -37,13 +38,10 @@ interface GoTool {
 const HELM: GoTool = {
   name: 'helm',
   version: HELM_VERSION,
-  module: 'helm.sh/helm/v3/cmd/helm',
-  // Without these a go-installed helm reports v0.0.0 and assumes Kubernetes 1.20 (TOOLING.md).
-  ldflags: [
-    `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
-    '-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1',
-    `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${KUBERNETES_VERSION.split('.')[1] ?? ''}`,
-  ].join(' '),
+  module: 'helm.sh/helm/v4/cmd/helm',
+  // Without it `helm version` says v4.3; its default Kubernetes version comes from client-go's module
+  // version in the build info (renders pass --kube-version anyway).
+  ldflags: `-X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}`,
 };
 const KUBECONFORM: GoTool = { name: 'kubeconform', version: KUBECONFORM_VERSION, module: 'github.com/yannh/kubeconform/cmd/kubeconform' };
 const KUSTOMIZE: GoTool = { name: 'kustomize', version: KUSTOMIZE_VERSION, module: 'sigs.k8s.io/kustomize/kustomize/v5' };

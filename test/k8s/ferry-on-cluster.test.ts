@@ -3,41 +3,35 @@
 // with its chart ServiceAccount's token (the real RBAC authorizer), the real Job controller drives the
 // Jobs, and the pod agent runs each Job pod's runner as a local process that uploads to the gateway.
 // Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s/ferry-on-cluster.test.ts
-import { BatchV1Api, CoreV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { readFile } from 'node:fs/promises';
+import { AppsV1Api, BatchV1Api, CoreV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as https from 'node:https';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
-import { renderChart, type Manifest } from '../chart/support/chart.ts';
+import { CHART_DIR, helm } from '../chart/support/chart.ts';
 import { k8sTools, TOOLS_TIMEOUT_MS } from '../chart/support/tools.ts';
 import type { Api } from '../support/api.ts';
+import { checkJobs } from '../support/checker.ts';
 import { HttpFixture } from '../support/http-fixture.ts';
 import { RUNNER_MAIN } from '../support/paths.ts';
 import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
 import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
 import { startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
-import { strictObjects } from './support/strict-objects.ts';
+import { chartArgs, installFerryRelease, JOBS_NAMESPACE, RELEASE_NAMESPACE } from './support/ferry-release.ts';
 import { client, eventually } from './support/cluster-client.ts';
+import { countByRequest, requestsOf, type AuditEvent } from './support/audit-log.ts';
 import { generateSales, SALES_BY_REGION_SQL, toCsv, totalsByRegion } from '../support/sales-fixture.ts';
 
 const enabled = process.env['FERRY_TEST_K8S'] === '1';
-const RELEASE_NAMESPACE = 'ferry';
-const JOBS_NAMESPACE = 'ferry-jobs';
-const PSA = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
+/** The cluster suites' catalog: the test catalog plus `nowhere`, a pipeline no node can take. */
+const CATALOG = join(import.meta.dirname, 'fixtures', 'catalog.yaml');
 /** A finished job may wait for its pods' logs up to the executor's drain time (30 s). */
 const FINAL_MS = 60_000;
 
 
 function condition(found: V1Job | undefined, type: string): { reason?: string; message?: string } | undefined {
   return found?.status?.conditions?.find((entry) => entry.type === type && entry.status === 'True');
-}
-
-function countBy(events: ReadonlyArray<{ verb: string; objectRef?: { resource?: string; subresource?: string }; responseStatus?: { code?: number } }>): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const event of events) {
-    const key = `${event.verb} ${event.objectRef?.resource ?? '?'}${event.objectRef?.subresource === undefined ? '' : `/${event.objectRef.subresource}`} ${event.responseStatus?.code ?? '?'}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -84,20 +78,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
       outgoing.end();
     });
   };
-  interface AuditEvent {
-    stage: string;
-    verb: string;
-    user: { username: string };
-    requestURI: string;
-    objectRef?: { resource?: string; subresource?: string; name?: string };
-    responseStatus?: { code?: number };
-  }
-  const controllerAudit = async (): Promise<AuditEvent[]> =>
-    (await readFile(cluster.auditLog, 'utf8'))
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as AuditEvent)
-      .filter((event) => event.stage === 'ResponseComplete' && event.user.username === `system:serviceaccount:${RELEASE_NAMESPACE}:ferry-controller`);
+  const controllerAudit = (): Promise<AuditEvent[]> => requestsOf(cluster.auditLog, `system:serviceaccount:${RELEASE_NAMESPACE}:ferry-controller`);
   const submit = async (body: unknown): Promise<string> => {
     const response = await api.post('/v1/jobs', body);
     expect(response.status, JSON.stringify(response.body)).toBe(202);
@@ -119,31 +100,17 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     const admin = client(cluster.adminKubeconfig);
     batch = admin.makeApiClient(BatchV1Api);
     core = admin.makeApiClient(CoreV1Api);
-    const manifests = await renderChart(tools.helm, ['--namespace', RELEASE_NAMESPACE, '--set', `jobs.namespace=${JOBS_NAMESPACE}`, '--set', 'image.repository=registry.example.com/ferry']);
-    const wanted = (manifest: Manifest): boolean =>
-      (manifest.kind === 'ServiceAccount' && ['ferry-controller', 'ferry-runner'].includes(manifest.metadata.name)) ||
-      ((manifest.kind === 'Role' || manifest.kind === 'RoleBinding') && manifest.metadata.name === 'ferry-controller');
-    const chosen = manifests.filter(wanted);
-    expect(chosen.map((manifest) => `${manifest.kind} ${manifest.metadata.namespace}/${manifest.metadata.name}`).sort()).toEqual([
-      `Role ${JOBS_NAMESPACE}/ferry-controller`,
-      `RoleBinding ${JOBS_NAMESPACE}/ferry-controller`,
-      `ServiceAccount ${JOBS_NAMESPACE}/ferry-runner`,
-      `ServiceAccount ${RELEASE_NAMESPACE}/ferry-controller`,
-    ]);
-    await core.createNamespace({ body: { metadata: { name: RELEASE_NAMESPACE } } });
-    await core.createNamespace({ body: { metadata: { name: JOBS_NAMESPACE, labels: PSA } } });
-    const objects = strictObjects(admin);
-    for (const manifest of chosen) await objects.create(manifest);
-    const controllerKubeconfig = await cluster.serviceAccountKubeconfig(RELEASE_NAMESPACE, 'ferry-controller');
-    // The authorizer reads Roles from an informer: wait until the controller may list Jobs.
-    const asController = client(controllerKubeconfig).makeApiClient(BatchV1Api);
-    await eventually('the controller ServiceAccount to list Jobs', () => asController.listNamespacedJob({ namespace: JOBS_NAMESPACE }).then((list) => list, () => undefined), 10_000);
+    const release = await installFerryRelease(cluster, tools.helm);
+    console.log(`[ferry-on-cluster] helm install: ${release.output.split('\n').find((line) => line.startsWith('STATUS')) ?? release.output.slice(0, 200)}`);
+    const controllerKubeconfig = release.controllerKubeconfig;
 
     agent = await startPodAgent({ kubeconfig: cluster.adminKubeconfig, namespace: JOBS_NAMESPACE, log: (line) => agentLog.push(line) });
     kubelet = await startKubeletLogs(agent);
     fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: toCsv(sales) } });
     system = await FerrySystem.start({
+      gatewayEnv: { FERRY_PIPELINES: CATALOG },
       controllerEnv: {
+        FERRY_PIPELINES: CATALOG,
         FERRY_EXECUTOR: 'kubernetes',
         KUBECONFIG: controllerKubeconfig,
         FERRY_JOBS_NAMESPACE: JOBS_NAMESPACE,
@@ -164,6 +131,34 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     await fixture?.stop();
     await cluster?.stop();
   });
+
+  it('helm install: the release is deployed and its objects exist; a chart with an unknown field is refused by the API server', async () => {
+    const tools = await k8sTools();
+    const status = await helm(tools.helm, ['status', 'ferry', '--kubeconfig', cluster.adminKubeconfig, '--namespace', RELEASE_NAMESPACE, '-o', 'json']);
+    expect(status.code, status.stderr).toBe(0);
+    const release = JSON.parse(status.stdout) as { info: { status: string }; apply_method?: string };
+    expect(release.info.status).toBe('deployed');
+    expect(release.apply_method).toBe('ssa');
+    const deployments = (await client(cluster.adminKubeconfig).makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: RELEASE_NAMESPACE })).items;
+    expect(deployments.map((deployment) => deployment.metadata?.name).sort()).toEqual(['ferry-controller', 'ferry-gateway']);
+
+    // The same chart with one unknown field planted in the gateway Deployment, as a second release.
+    const planted = await mkdtemp(join(tmpdir(), 'ferry-chart-'));
+    try {
+      await cp(CHART_DIR, planted, { recursive: true });
+      const template = join(planted, 'templates', 'gateway', 'deployment.yaml');
+      const text = await readFile(template, 'utf8');
+      expect(text).toMatch(/^spec:$/m);
+      await writeFile(template, text.replace(/^spec:$/m, 'spec:\n  replicaz: 1'));
+      const refused = await helm(tools.helm, ['install', 'planted', planted, ...chartArgs(cluster.adminKubeconfig), '--set', 'fullnameOverride=planted']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/replicaz/);
+      console.log(`[ferry-on-cluster] planted unknown field: ${refused.stderr.trim().split('\n').at(-1) ?? ''}`);
+    } finally {
+      await helm(tools.helm, ['uninstall', 'planted', '--kubeconfig', cluster.adminKubeconfig, '--namespace', RELEASE_NAMESPACE, '--ignore-not-found']);
+      await rm(planted, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('sleep 1 s: one real Job ferry-<id>, its pod run by the agent, the Job controller completes it, Ferry records succeeded', async () => {
     const started = Date.now();
@@ -189,7 +184,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     const direct = await rawLog(sleepJob.pod, 'application/json, */*');
     expect(direct.status).toBe(200);
     expect(direct.body).toMatch(/^\S+Z runner: job \S+ attempt 0: pipeline sleep/m);
-    expect(direct.body).toContain('sleep: done after 1 s');
+    expect(direct.body).toMatch(/sleep: done after 1(\.\d+)? s/);
     // (`Accept: text/plain` is refused with 406 by the API server: Ferry once sent it; see pod-log.request.ts.)
     const plain = await rawLog(sleepJob.pod, 'text/plain');
     expect(plain.status).toBe(406);
@@ -205,7 +200,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     if (sleepJob === undefined) throw new Error('the sleep case did not run');
     const logs = await api.get(`/v1/jobs/${sleepJob.id}/logs`);
     expect(logs.status).toBe(200);
-    expect(logs.text).toContain('sleep: done after 1 s');
+    expect(logs.text).toMatch(/sleep: done after 1(\.\d+)? s/);
   });
 
   it.concurrent('fail exit 2 (maxAttempts 3): failed at once by podFailurePolicy FailJob, one pod', async () => {
@@ -285,6 +280,43 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     expect(condition(job, 'Failed')?.reason).toBe('DeadlineExceeded');
   }, 120_000);
 
+  it.concurrent('a pod no node can take: Unschedulable while it waits, failed StartDeadlineExceeded at the start deadline, its Job deleted', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'nowhere', params: { seconds: 1 } });
+    const waiting = await waitForJob(api, id, (job) => job.reason === 'Unschedulable' || isFinal(job), 30_000);
+    expect(waiting).toMatchObject({ state: 'starting', reason: 'Unschedulable' });
+    expect(waiting.message).toMatch(/node\(s\) didn't match Pod's node affinity\/selector/);
+    const final = await finalOf(id);
+    console.log(`[ferry-on-cluster] unschedulable: ${final.state} ${final.reason} in ${seconds(started)}: ${final.message}`);
+    expect(final).toMatchObject({ state: 'failed', reason: 'StartDeadlineExceeded' });
+    expect(final.message).toContain('within 8s (Unschedulable');
+    const elapsed = Date.parse(final.finishedAt) - Date.parse(final.createdAt);
+    expect(elapsed).toBeGreaterThanOrEqual(8_000);
+    await eventually('the Job to be deleted', async () => ((await k8sJob(id)) === undefined ? true : undefined), 30_000);
+  }, 120_000);
+
+  it.concurrent('kill -9 of the controller mid-flight, then a new one: every job final once, one Job and one pod each', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 4; index += 1) ids.push(await submit({ pipeline: 'sleep', params: { seconds: 3 } }));
+    await waitForJob(api, ids[0] ?? '', (job) => job.state === 'running', 30_000);
+    // More work arrives just before the crash: some of it is not yet a Job when the controller dies.
+    for (let index = 0; index < 4; index += 1) ids.push(await submit({ pipeline: 'sleep', params: { seconds: 1 } }));
+    const started = Date.now();
+    await system.controller.kill('SIGKILL');
+    system.controller = system.startController();
+    const finals = await Promise.all(ids.map((id) => finalOf(id, 90_000)));
+    console.log(`[ferry-on-cluster] controller kill: ${ids.length} jobs final ${seconds(started)} after the kill: ${finals.map((job) => job.state).join(' ')}`);
+    expect(finals.map((job) => job.state)).toEqual(ids.map(() => 'succeeded'));
+    expect(finals.map((job) => job.attempt)).toEqual(ids.map(() => 1));
+    for (const id of ids) {
+      expect((await jobsOf(id)).map((job) => job.metadata?.name)).toEqual([`ferry-${id}`]);
+      expect(await podsOf(id)).toHaveLength(1);
+    }
+    const report = await checkJobs(api, system.nats.url, ids, 10_000);
+    console.log(`[ferry-on-cluster] controller kill: ${JSON.stringify(report)}`);
+    expect(report).toMatchObject({ final: ids.length, lost: 0, duplicated: 0, regressed: 0 });
+  }, 180_000);
+
   it('the controller ServiceAccount was never refused (no 401/403 in the audit log) and made no unexpected failing request', async () => {
     const events = await controllerAudit();
     expect(events.length).toBeGreaterThan(0);
@@ -296,7 +328,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     const isExpected = (event: (typeof events)[number]): boolean =>
       (event.verb === 'create' && event.responseStatus?.code === 409) || event.objectRef?.subresource === 'log';
     const failed = events.filter((event) => (event.responseStatus?.code ?? 0) >= 400 && !isExpected(event));
-    console.log(`[ferry-on-cluster] controller requests: ${events.length}; by verb/resource: ${JSON.stringify(countBy(events))}`);
+    console.log(`[ferry-on-cluster] controller requests: ${events.length}; by verb/resource: ${JSON.stringify(countByRequest(events))}`);
     expect(failed.map((event) => `${event.verb} ${event.requestURI} → ${event.responseStatus?.code ?? '?'}`)).toEqual([]);
   });
 });

@@ -48,6 +48,11 @@ export class TestController {
     return new TestController(child);
   }
 
+  /** For /proc readings (CPU time, peak memory) in the benches. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get output(): string {
     return this.#output;
   }

@@ -59,6 +59,7 @@ export function executorFactory(config: ControllerEnv, catalog: Catalog, instanc
           return pipeline;
         },
         finishedTtlSeconds: config.FERRY_JOB_TTL_SECONDS,
+        logDrainMs: config.FERRY_LOG_DRAIN_SECONDS * 1000,
         logger: { warn: (fields, message) => logger.warn(fields, message) },
       },
       sink,

@@ -20,7 +20,11 @@ export interface KubeletLogs {
   stop(): Promise<void>;
 }
 
-export async function startKubeletLogs(agent: PodAgent, port = KUBELET_PORT): Promise<KubeletLogs> {
+/**
+ * Serves what the agent's processes printed; without an agent (pods kwok completes by its stages, as
+ * in the scale run), every container printed nothing, as a real kubelet would answer for such a pod.
+ */
+export async function startKubeletLogs(agent: PodAgent | undefined, port = KUBELET_PORT): Promise<KubeletLogs> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-kubelet-logs-'));
   await promisify(execFile)('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
@@ -45,6 +49,10 @@ export async function startKubeletLogs(agent: PodAgent, port = KUBELET_PORT): Pr
       for (const line of output.split('\n').filter((each) => each !== '')) response.write(timestamps ? `${stamp} ${line}\n` : `${line}\n`);
       response.end();
     };
+    if (agent === undefined) {
+      write('');
+      return;
+    }
     const find = () => agent.runs().find((run) => run.namespace === namespace && run.pod === pod);
     const done = find();
     if (done !== undefined || !follow) {

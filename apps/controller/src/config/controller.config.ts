@@ -26,6 +26,8 @@ const ControllerEnvSchema = Type.Object({
   FERRY_RUNNER_SERVICE_ACCOUNT: Type.String({ minLength: 1, default: 'ferry-runner' }),
   /** Kubernetes: `ttlSecondsAfterFinished` set once Ferry recorded a job's final state. */
   FERRY_JOB_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86_400 }),
+  /** Kubernetes: how long a finished Job waits for its pods' last log lines before its end is recorded. */
+  FERRY_LOG_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 30 }),
   /** Kubernetes: extra labels on job pods, as a JSON object (e.g. for a network policy or a test agent). */
   FERRY_JOB_POD_LABELS: Type.Optional(Type.String()),
   /** Kubernetes: create Jobs suspended with this Kueue queue's label; Kueue admits them. */
