@@ -1,71 +1,45 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, ErrorCode, FerryError, RUNNER_ENV, type Job } from '@ferry/contracts';
+import { RUNNER_ENV } from '@ferry/contracts';
 import { LocalExecutor } from '@ferry/executor';
-import { KubernetesExecutor } from '@ferry/executor-kubernetes';
 import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
-import { commandLine, labelMap, runnerCommand, type ControllerEnv } from './config/controller.config.js';
+import { runnerCommand, type ControllerEnv } from './config/controller.config.js';
 import type { ExecutorFactory } from './controller.runtime.js';
 
-/** The executor `FERRY_EXECUTOR` names, configured from the environment. */
-export function executorFactory(config: ControllerEnv, catalog: Catalog, instance: string, logger: Logger): ExecutorFactory {
-  const sourcePolicy = {
-    [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
-    [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
-  };
-  if (config.FERRY_EXECUTOR === 'local') {
-    return (sink) =>
-      new LocalExecutor(
-        {
-          name: `local/${instance}`,
-          runnerCommand: runnerCommand(config),
-          stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
-          baseEnv: {
-            PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-            [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
-            ...sourcePolicy,
-            ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
-          },
-        },
-        sink,
-      );
+/**
+ * The executor `FERRY_EXECUTOR` names, configured from the environment. The Kubernetes one is
+ * imported only when chosen: its client alone takes about 85 MiB, which a local controller never needs.
+ */
+export async function executorFactory(config: ControllerEnv, catalog: Catalog, instance: string, logger: Logger): Promise<ExecutorFactory> {
+  if (config.FERRY_EXECUTOR === 'kubernetes') {
+    const { kubernetesExecutorFactory } = await import('./kubernetes-executor.factory.js');
+    return kubernetesExecutorFactory(config, catalog, logger);
   }
-  const namespace = config.FERRY_JOBS_NAMESPACE ?? config.POD_NAMESPACE;
-  if (namespace === undefined) throw new ConfigError('FERRY_EXECUTOR=kubernetes needs FERRY_JOBS_NAMESPACE (or POD_NAMESPACE)');
-  if (config.FERRY_RUNNER_IMAGE === undefined) throw new ConfigError('FERRY_EXECUTOR=kubernetes needs FERRY_RUNNER_IMAGE');
-  const runnerImage = config.FERRY_RUNNER_IMAGE;
-  const kubeConfig = new KubeConfig();
-  // KUBECONFIG when set, else the in-cluster service account.
-  kubeConfig.loadFromDefault();
   return (sink) =>
-    new KubernetesExecutor(
+    new LocalExecutor(
       {
-        kubeConfig,
-        namespace,
-        manifest: {
-          runnerImage,
-          runnerCommand: commandLine('FERRY_RUNNER_CONTAINER_COMMAND', config.FERRY_RUNNER_CONTAINER_COMMAND),
-          runnerUid: config.FERRY_RUNNER_UID,
-          serviceAccountName: config.FERRY_RUNNER_SERVICE_ACCOUNT,
-          gatewayUrl: config.FERRY_GATEWAY_URL,
-          resultSecret: config.FERRY_RESULT_SECRET,
-          runnerEnv: { ...sourcePolicy, ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads]) },
-          kueueQueueName: config.FERRY_KUEUE_QUEUE_NAME,
-          podLabels: labelMap('FERRY_JOB_POD_LABELS', config.FERRY_JOB_POD_LABELS),
+        name: `local/${instance}`,
+        runnerCommand: runnerCommand(config),
+        stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
+        baseEnv: {
+          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+          [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
+          ...sourcePolicyEnv(config),
+          ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
         },
-        resolvePipeline: (job: Job) => {
-          const pipeline = catalog.get(job.pipeline);
-          if (pipeline === undefined) throw new FerryError(ErrorCode.Conflict, `pipeline ${job.pipeline} is not in the catalog`);
-          return pipeline;
-        },
-        finishedTtlSeconds: config.FERRY_JOB_TTL_SECONDS,
-        logDrainMs: config.FERRY_LOG_DRAIN_SECONDS * 1000,
-        logger: { warn: (fields, message) => logger.warn(fields, message) },
       },
       sink,
     );
 }
 
-function passThrough(names: readonly string[]): Record<string, string> {
+/** The source policy every runner enforces (DESIGN §5), as the runner's environment. */
+export function sourcePolicyEnv(config: ControllerEnv): Record<string, string> {
+  return {
+    [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
+    [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
+  };
+}
+
+/** The named variables of this process that are set, to hand on to runners. */
+export function passThrough(names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] ?? '']])));
 }

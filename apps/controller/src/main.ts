@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     { nats, jobs: new JobStore(nats.jobs), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
     catalog,
     {
-      createExecutor: executorFactory(config, catalog, instance, logger),
+      createExecutor: await executorFactory(config, catalog, instance, logger),
       limits: { global: config.FERRY_MAX_CONCURRENT, perTenant: config.FERRY_MAX_CONCURRENT_PER_TENANT ?? config.FERRY_MAX_CONCURRENT },
       reconcileConcurrency: config.FERRY_RECONCILE_CONCURRENCY,
       resyncMs: config.FERRY_RESYNC_SECONDS * 1000,
