@@ -139,6 +139,21 @@ describe('GET /v1/pipelines', () => {
   });
 });
 
+describe('POST /v1/jobs with keys validation would lose', () => {
+  it('refuses keys named like Object.prototype members (constructor, toString, prototype, …) with 400, naming each', async () => {
+    const before = (await acme.get('/v1/jobs?limit=1000')).body.items.length;
+    const response = await acme.post('/v1/jobs', {
+      pipeline: 'sleep',
+      params: { seconds: 1, nested: { prototype: {} } },
+      labels: { constructor: 'c', toString: 't', team: 'data' },
+    });
+    expect(response.status, response.text).toBe(400);
+    expect(response.body.type).toBe('urn:ferry:problem:invalid_request');
+    expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['labels.constructor', 'labels.toString', 'params.nested.prototype']);
+    expect((await acme.get('/v1/jobs?limit=1000')).body.items).toHaveLength(before);
+  });
+});
+
 describe('GET /v1/jobs', () => {
   it('lists newest first, filters by state, pipeline and labels, and pages with a cursor', async () => {
     const tenant = new Api(gateway.url, TEST_KEYS.globex);
@@ -168,6 +183,13 @@ describe('GET /v1/jobs', () => {
     await controller.move('globex', created[2] ?? '', { state: 'cancelled', reason: 'Cancelled' });
     const cancelled = await tenant.get('/v1/jobs?state=cancelled');
     expect(cancelled.body.items.map((job: { id: string }) => job.id)).toEqual([created[2]]);
+  });
+
+  it('filters on a label value that holds a line break, as it was stored', async () => {
+    const { body: job } = await acme.post('/v1/jobs', sleepJob(1, { labels: { note: 'two\r\nlines' } }));
+    const response = await acme.get(`/v1/jobs?label=${encodeURIComponent('note=two\r\nlines')}`);
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.items.map((item: { id: string }) => item.id)).toEqual([job.id]);
   });
 
   it('400 for a bad filter', async () => {

@@ -1,5 +1,6 @@
+import { connect } from 'node:net';
 import { Api } from '../support/api.ts';
-import { TestGateway } from '../support/gateway.ts';
+import { TEST_KEYS, TestGateway } from '../support/gateway.ts';
 import { TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -77,9 +78,82 @@ describe('public routes (no key)', () => {
     expect(ui.text).toMatch(/swagger/i);
   });
 
+  it('the OpenAPI document resolves every $ref and states the rules the gateway enforces', async () => {
+    const document = (await api.get('/openapi.json')).body;
+    const refs = JSON.stringify(document).match(/"\$ref":"[^"]*"/g) ?? [];
+    const dangling = refs.map((ref) => ref.slice(8, -1)).filter((ref) => !(ref.replace('#/components/schemas/', '') in document.components.schemas));
+    expect(dangling).toEqual([]);
+    const list = document.paths['/v1/jobs'].get;
+    expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['state', 'pipeline', 'label', 'limit', 'cursor']);
+    expect(document.paths['/v1/jobs/{id}/logs'].get.parameters.map((parameter: { name: string }) => parameter.name)).toContain('follow');
+    expect(Object.keys(document.paths['/v1/pipelines'].get.responses)).toEqual(expect.arrayContaining(['200', '401']));
+    const submit = document.paths['/v1/jobs'].post;
+    expect(submit.parameters.find((parameter: { name: string }) => parameter.name === 'Idempotency-Key').schema.pattern).toBeDefined();
+    expect(document.components.schemas.CreateJobDto).toMatchObject({
+      additionalProperties: false,
+      properties: { labels: { type: 'object', maxProperties: 32 }, maxAttempts: { minimum: 1, maximum: 10 } },
+    });
+    expect(document.paths['/v1/jobs/{id}/events'].get.responses['200'].content['text/event-stream'].schema.properties.data.contentSchema).toEqual({
+      $ref: '#/components/schemas/Job',
+    });
+  });
+
   it('an unknown route is a 404 problem', async () => {
     const response = await api.get('/nope');
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 });
+
+describe('bad input is a 4xx problem, never a 500 or another format', () => {
+  const echo = (body: Buffer | string, contentType = 'application/json') =>
+    fetch(`${gateway.url}/echo`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const expectProblem = async (response: Response, status: number, detail: RegExp) => {
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(detail);
+  };
+
+  it('JSON nested 100k deep is a 400, and 64 deep is fine', async () => {
+    await expectProblem(await echo('['.repeat(100_000) + ']'.repeat(100_000)), 400, /nests deeper than 64 levels/);
+    await expectProblem(await echo('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)), 400, /nests deeper than 64 levels/);
+    const fine = await echo('['.repeat(64) + '"[[[["' + ']'.repeat(64));
+    expect(fine.status).toBe(200);
+  });
+
+  it('a body that is not UTF-8 is a 400; a charset other than UTF-8 is a 415', async () => {
+    await expectProblem(await echo(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, /not valid UTF-8/);
+    await expectProblem(await echo('{"a":1}', 'application/json; charset=latin1'), 415, /UTF-8/);
+    expect((await echo('{"a":"é"}', 'application/json; charset="UTF-8"')).status).toBe(200);
+  });
+
+  it('a URL whose percent-encoding is not UTF-8 is a 400 problem', async () => {
+    const response = await new Api(gateway.url, TEST_KEYS.acme).get('/v1/jobs/%ff%fe');
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ type: 'urn:ferry:problem:invalid_request', status: 400 });
+  });
+
+  it.each([
+    ['raw bytes in the URL', Buffer.concat([Buffer.from('GET /v1/jobs/'), Buffer.from([0xff]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400, 'invalid_request'],
+    ['a malformed Content-Length', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'invalid_request'],
+    ['headers over the size limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`, 431, 'header_too_large'],
+  ])('%s: a problem document from the HTTP parser', async (_name, request, status, code) => {
+    const answer = await rawExchange(request);
+    expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ type: `urn:ferry:problem:${code}`, status });
+  });
+});
+
+/** Writes raw bytes to the gateway and reads until it closes the connection. */
+function rawExchange(request: Buffer | string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { port } = new URL(gateway.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('close', () => resolve(answer));
+    socket.write(request);
+  });
+}

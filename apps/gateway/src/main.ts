@@ -11,6 +11,7 @@ import { AppModule } from './app.module.js';
 import { loadApiKeys } from './auth/api-keys.js';
 import { TokenBuckets } from './auth/token-bucket.js';
 import { ConfigError, loadGatewayConfig } from './config/gateway.config.js';
+import { answerClientError, answerFrameworkError } from './http/client-errors.js';
 import { configureFastify } from './http/fastify.setup.js';
 import { OpenStreams } from './http/open-streams.js';
 import { createValidationPipe } from './http/validation.js';
@@ -54,6 +55,9 @@ async function bootstrap(): Promise<void> {
     bodyLimit: config.FERRY_BODY_LIMIT_BYTES,
     // Per-request log lines cost a third of the throughput of small routes; the metrics carry them.
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors before Nest sees a request still leave as problem documents.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
@@ -65,7 +69,8 @@ async function bootstrap(): Promise<void> {
       sseHeartbeatMs: config.FERRY_SSE_HEARTBEAT_SECONDS * 1000,
     }),
     adapter,
-    { logger: new PinoNestLogger(logger) },
+    // Body parsers are Fastify's, set in `configureFastify` (JSON only, UTF-8, bounded nesting).
+    { logger: new PinoNestLogger(logger), bodyParser: false },
   );
   app.useGlobalPipes(createValidationPipe());
   configureFastify(app.getHttpAdapter().getInstance(), metrics);

@@ -7,6 +7,8 @@ export const ErrorCode = {
   NotFound: 'not_found',
   Conflict: 'conflict',
   PayloadTooLarge: 'payload_too_large',
+  HeaderTooLarge: 'header_too_large',
+  RequestTimeout: 'request_timeout',
   UnsupportedMediaType: 'unsupported_media_type',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayMetrics } from '../metrics/metrics.js';
+import { registerJsonBodyParser } from './json-body.parser.js';
 
 /**
  * What the gateway sets on Fastify itself, outside Nest: the hot public routes (no Nest pipeline
@@ -9,6 +10,7 @@ import type { GatewayMetrics } from '../metrics/metrics.js';
 export function configureFastify(fastify: FastifyInstance, metrics: GatewayMetrics): void {
   // Only JSON bodies are accepted; any other media type is a 415 from Fastify's parser lookup.
   fastify.removeContentTypeParser(['text/plain']);
+  registerJsonBodyParser(fastify);
 
   fastify.get('/', (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok: service is running'));
   fastify.post('/echo', (request, reply) => reply.send(request.body ?? null));

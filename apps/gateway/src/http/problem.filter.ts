@@ -23,6 +23,8 @@ function toDomain(exception: unknown): FerryError | undefined {
   if (exception instanceof FerryError) return exception;
   // Nest wraps Fastify's 4xx errors (body parsing, limits) in an HttpException with the original as cause.
   const fastifyError = exception instanceof HttpException ? exception.cause : exception;
+  // The JSON body parser's own refusals (charset, UTF-8, nesting) arrive that way too.
+  if (fastifyError instanceof FerryError) return fastifyError;
   if (fastifyError instanceof Error) {
     const fromFastify = fromFastifyError(fastifyError);
     if (fromFastify !== undefined) return fromFastify;

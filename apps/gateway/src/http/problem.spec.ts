@@ -9,6 +9,8 @@ describe('problemOf', () => {
     [ErrorCode.NotFound, 404, 'Not found'],
     [ErrorCode.Conflict, 409, 'Conflict'],
     [ErrorCode.PayloadTooLarge, 413, 'Payload too large'],
+    [ErrorCode.HeaderTooLarge, 431, 'Request header fields too large'],
+    [ErrorCode.RequestTimeout, 408, 'Request timeout'],
     [ErrorCode.UnsupportedMediaType, 415, 'Unsupported media type'],
     [ErrorCode.Unprocessable, 422, 'Unprocessable submission'],
     [ErrorCode.IdempotencyMismatch, 422, 'Idempotency key reused with another body'],

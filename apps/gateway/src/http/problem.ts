@@ -19,6 +19,8 @@ const HTTP_OF: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
   [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
+  [ErrorCode.HeaderTooLarge]: { status: 431, title: 'Request header fields too large' },
+  [ErrorCode.RequestTimeout]: { status: 408, title: 'Request timeout' },
   [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
   [ErrorCode.Unprocessable]: { status: 422, title: 'Unprocessable submission' },
   [ErrorCode.IdempotencyMismatch]: { status: 422, title: 'Idempotency key reused with another body' },

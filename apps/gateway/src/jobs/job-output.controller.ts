@@ -1,24 +1,30 @@
 import { Readable } from 'node:stream';
 import { Controller, Get, Headers, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ErrorCode, FerryError, LogsQuery, isFinalState } from '@ferry/contracts';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { Tenant } from '../auth/tenant.decorator.js';
 import { OpenStreams } from '../http/open-streams.js';
 import { NatsLink } from '../nats/nats-link.js';
-import { PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
+import { ApiQueryFrom, JOB_EVENT_SCHEMA, PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobsService } from './jobs.service.js';
 import { SseWriter } from './sse.writer.js';
 
 export const SSE_HEARTBEAT_MS = Symbol('SSE_HEARTBEAT_MS');
 
+/** The media types a result may have (one per output format of the runner); any bytes. */
+const RESULT_CONTENT = Object.fromEntries(
+  ['text/csv', 'application/vnd.apache.parquet', 'application/json', 'application/x-ndjson'].map((type) => [type, { schema: {} }]),
+);
+
 /** What a job produces over time: its events (SSE), its log lines and its result. */
 @ApiTags('jobs')
 @ApiBearerAuth()
 @ApiResponse(PROBLEM_RESPONSES.unauthorized)
 @ApiResponse(PROBLEM_RESPONSES.notFound)
+@ApiResponse(PROBLEM_RESPONSES.rateLimited)
 @ApiResponse(PROBLEM_RESPONSES.unavailable)
 @UseGuards(AuthGuard)
 @Controller('v1/jobs/:id')
@@ -33,8 +39,8 @@ export class JobOutputController {
 
   @Get('events')
   @ApiOperation({ summary: 'Follow state and progress (Server-Sent Events)', description: 'Resumable with Last-Event-ID; ends after the final state.' })
-  @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'An event stream' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id (a sequence number); anything else starts from the current job.' })
+  @ApiResponse({ status: 200, description: 'An event stream', content: { 'text/event-stream': { schema: JOB_EVENT_SCHEMA } } })
   @ApiResponse({ status: 204, description: 'Resumed after the final event: nothing more will come' })
   async events(
     @Tenant() tenant: string,
@@ -69,8 +75,9 @@ export class JobOutputController {
 
   @Get('logs')
   @ApiOperation({ summary: 'Log lines', description: 'One line per log line; `follow=true` streams until the job is final.' })
-  @ApiProduces('text/plain')
-  @ApiResponse({ status: 200, description: 'The job log' })
+  @ApiQueryFrom(LogsQuery)
+  @ApiResponse({ status: 200, description: 'The job log', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiResponse(PROBLEM_RESPONSES.badQuery)
   async logs(@Tenant() tenant: string, @Param('id') id: string, @Query() query: LogsQuery, @Res() reply: FastifyReply): Promise<void> {
     await this.jobs.get(tenant, id);
     const logs = this.nats.stores().logs;
@@ -95,8 +102,7 @@ export class JobOutputController {
 
   @Get('result')
   @ApiOperation({ summary: 'Download the result', description: '404 when the job has none; 409 while it is not final.' })
-  @ApiProduces('text/csv', 'application/vnd.apache.parquet', 'application/json', 'application/x-ndjson')
-  @ApiResponse({ status: 200, description: 'The result bytes, with their content type' })
+  @ApiResponse({ status: 200, description: 'The result bytes, with their content type', content: RESULT_CONTENT })
   @ApiResponse(PROBLEM_RESPONSES.conflict)
   async result(@Tenant() tenant: string, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     const job = await this.jobs.get(tenant, id);

@@ -1,14 +1,15 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CreateJobDto, ListJobsQuery, type Job } from '@ferry/contracts';
+import { CreateJobDto, IDEMPOTENCY_KEY_PATTERN, ListJobsQuery, type Job } from '@ferry/contracts';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { Tenant } from '../auth/tenant.decorator.js';
 import { JsonBodyGuard } from '../http/json-body.guard.js';
+import { ReservedKeysGuard } from '../http/reserved-keys.guard.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { matchesFilter } from './job-filter.js';
 import { JobsService, type JobPage } from './jobs.service.js';
-import { JOB_REF, JOB_PAGE_REF, PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
+import { ApiQueryFrom, JOB_REF, JOB_PAGE_REF, PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -25,10 +26,15 @@ export class JobsController {
 
   @Post()
   @HttpCode(202)
-  @UseGuards(JsonBodyGuard)
+  @UseGuards(JsonBodyGuard, ReservedKeysGuard)
   @ApiOperation({ summary: 'Submit a job', description: 'Answers 202 once the job is durably recorded; 200 for a repeated Idempotency-Key.' })
   @ApiBody({ schema: { $ref: '#/components/schemas/CreateJobDto' } })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the same job.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Same key and body within 24 h: the same job. 1 to 255 visible ASCII characters.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
+  })
   @ApiResponse({ status: 202, description: 'Accepted', schema: JOB_REF })
   @ApiResponse({ status: 200, description: 'The job an earlier request with this Idempotency-Key created', schema: JOB_REF })
   @ApiResponse(PROBLEM_RESPONSES.badRequest)
@@ -49,8 +55,9 @@ export class JobsController {
 
   @Get()
   @ApiOperation({ summary: 'List jobs, newest first', description: 'Filters AND together; `label` repeats as `label=k=v`.' })
+  @ApiQueryFrom(ListJobsQuery)
   @ApiResponse({ status: 200, description: 'A page of jobs', schema: JOB_PAGE_REF })
-  @ApiResponse(PROBLEM_RESPONSES.badRequest)
+  @ApiResponse(PROBLEM_RESPONSES.badQuery)
   list(@Tenant() tenant: string, @Query() query: ListJobsQuery): Promise<JobPage> {
     return this.jobs.list(tenant, query, (job) => matchesFilter(job, query));
   }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ErrorCode,
   FerryError,
+  IDEMPOTENCY_KEY_PATTERN,
   LIST_LIMIT,
   canonicalJson,
   createQueuedJob,
@@ -31,7 +32,6 @@ export interface JobPage {
   readonly nextCursor: string | null;
 }
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /** Records read at once while listing: enough to hide KV latency, few enough not to flood it. */
 const LIST_READ_BATCH = 32;
 

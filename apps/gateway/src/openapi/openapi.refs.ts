@@ -1,4 +1,4 @@
-import type { ApiResponseOptions } from '@nestjs/swagger';
+import { ApiExtension, type ApiResponseOptions } from '@nestjs/swagger';
 
 /** References into the OpenAPI document's components (filled in by `buildOpenApiDocument`). */
 export const JOB_REF = { $ref: '#/components/schemas/Job' };
@@ -7,6 +7,44 @@ export const JOB_PAGE_REF = {
   required: ['items', 'nextCursor'],
   properties: { items: { type: 'array', items: JOB_REF }, nextCursor: { type: ['string', 'null'] } },
 };
+/** One Server-Sent Event of `GET /v1/jobs/{id}/events`: the job as JSON, after a state change or progress. */
+export const JOB_EVENT_SCHEMA = {
+  type: 'object',
+  required: ['event', 'id', 'data'],
+  properties: {
+    event: { enum: ['state', 'progress'] },
+    id: { type: 'string', pattern: '^[0-9]+$', description: 'The events-stream sequence; send it as Last-Event-ID to resume' },
+    data: { type: 'string', contentMediaType: 'application/json', contentSchema: JOB_REF },
+  },
+};
+export const PIPELINE_LIST_SCHEMA = {
+  type: 'object',
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'description', 'paramsSchema', 'defaults'],
+        properties: {
+          name: { type: 'string' },
+          description: { type: 'string' },
+          paramsSchema: { type: 'object' },
+          defaults: { type: 'object', additionalProperties: { type: 'integer' } },
+        },
+      },
+    },
+  },
+};
+
+/** The extension `buildOpenApiDocument` expands into one query parameter per property of the named DTO schema. */
+export const QUERY_DTO_EXTENSION = 'x-ferry-query-dto';
+
+/**
+ * Documents a `@Query()` DTO of contracts as query parameters. The DTOs carry class-validator rules
+ * but no Swagger decorators (contracts has no Nest), so their schema comes from those same rules.
+ */
+export const ApiQueryFrom = (dto: { name: string }): MethodDecorator => ApiExtension(QUERY_DTO_EXTENSION, dto.name);
 
 const problem = (status: number, description: string): ApiResponseOptions => ({
   status,
@@ -16,6 +54,7 @@ const problem = (status: number, description: string): ApiResponseOptions => ({
 
 export const PROBLEM_RESPONSES = {
   badRequest: problem(400, 'Unknown fields, wrong types or malformed JSON'),
+  badQuery: problem(400, 'An unknown or malformed query parameter'),
   unauthorized: problem(401, 'Missing or unknown API key'),
   notFound: problem(404, 'No such job for this tenant'),
   conflict: problem(409, 'The job is (not yet) final'),

@@ -21,7 +21,8 @@ export class ListJobsQuery {
   @IsOptional()
   @Transform(({ value }: { value: unknown }): unknown[] => (Array.isArray(value) ? (value as unknown[]) : [value]))
   @IsString({ each: true })
-  @Matches(/^[^=]+=.*$/, { each: true, message: 'label must be key=value' })
+  // Only the first `=` matters: a label value may hold any character, line breaks included.
+  @Matches(/^[^=]+=/, { each: true, message: 'label must be key=value' })
   label?: string[];
 
   @IsOptional()
