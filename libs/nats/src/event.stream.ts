@@ -58,7 +58,7 @@ export class JobEventStream {
 
   /**
    * Yields a job's events with a sequence above `afterSequence`, as they arrive, until the job is
-   * final or `signal` aborts. An ordered consumer: no state on the server outlives the reader.
+   * final or `signal` aborts. An ordered consumer, deleted when the reader stops: no state on the server outlives it.
    */
   async *follow(tenant: string, jobId: string, afterSequence: number, signal: AbortSignal): AsyncGenerator<SequencedEvent> {
     const consumer = await this.js.consumers.get(this.topology.eventsStream, {
@@ -80,6 +80,8 @@ export class JobEventStream {
     } finally {
       signal.removeEventListener('abort', stop);
       await messages.close().catch(() => undefined);
+      // An ordered consumer outlives its reader on the server for its inactive threshold (5 min): delete it now.
+      await consumer.delete().catch(() => undefined);
     }
   }
 

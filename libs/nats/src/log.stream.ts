@@ -63,6 +63,8 @@ export class JobLogStream {
       clearInterval(timer);
       options.signal.removeEventListener('abort', stop);
       await messages.close().catch(() => undefined);
+      // An ordered consumer outlives its reader on the server for its inactive threshold (5 min): delete it now.
+      await consumer.delete().catch(() => undefined);
     }
   }
 
