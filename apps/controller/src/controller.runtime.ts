@@ -30,9 +30,11 @@ export interface RuntimeStores {
   readonly logs: JobLogStream;
 }
 
-/** How often queued jobs are checked for a free slot or a new place in line, and how many at once. */
+/** How often queued jobs are checked for a free slot, and how many are started at once. */
 const SWEEP_MS = 1000;
 const SWEEP_BATCH = 200;
+/** Waiting jobs whose recorded place in line is refreshed per second, front of the line first. */
+const POSITIONS_PER_SWEEP = 20;
 
 /**
  * Everything the leading controller runs: intake, the keyed queue with its reconciler, the local
@@ -91,6 +93,7 @@ export class ControllerRuntime {
       setInterval(() => index.keys().forEach((key) => queue.add(key)), this.settings.resyncMs),
       setInterval(() => void this.fullResync(queue), this.settings.fullResyncMs),
       setInterval(() => this.kick(), SWEEP_MS),
+      setInterval(() => index.misplaced(POSITIONS_PER_SWEEP).forEach((key) => queue.add(key)), SWEEP_MS),
     ];
     this.#parts = { queue, executor, intake, progress, index, timers };
     void intake.run();
@@ -109,14 +112,14 @@ export class ControllerRuntime {
     await parts.executor.close();
   }
 
-  /** Queues the jobs whose admission or place in line changed (debounced to one pass per tick). */
+  /** Queues the jobs that may start now (debounced to one pass per tick). */
   private kick(): void {
     if (this.#kickPending) return;
     this.#kickPending = true;
     setImmediate(() => {
       this.#kickPending = false;
       const parts = this.#parts;
-      parts?.index.misplaced(SWEEP_BATCH).forEach((key) => parts.queue.add(key));
+      parts?.index.admissible(SWEEP_BATCH).forEach((key) => parts.queue.add(key));
     });
   }
 

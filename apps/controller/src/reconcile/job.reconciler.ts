@@ -82,7 +82,7 @@ export class JobReconciler {
       executor: this.executor.describe(job.tenant, job.id),
       retriesAttempts: this.executor.retriesAttempts,
       admitted: plan.admitted.has(job.id),
-      queuePosition: plan.positions.get(job.id) ?? null,
+      queuePosition: this.index.positionOf(job),
       retryBaseMs: this.settings.retryBaseMs,
       retryMaxMs: this.settings.retryMaxMs,
     });

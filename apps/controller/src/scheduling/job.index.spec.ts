@@ -112,42 +112,84 @@ describe('JobIndex', () => {
     });
   });
 
-  describe('misplaced(limit)', () => {
-    /** Five queued jobs with global limit 2: ids 1 and 2 may start, 3, 4, 5 wait at 0, 1, 2. */
-    function fiveQueued(recorded: Array<number | null>): JobIndex {
-      const index = new JobIndex({ global: 2, perTenant: 10 });
-      // Put out of order: the answer is still front of the line first.
-      for (const n of [5, 3, 1, 4, 2]) index.put(queued(n, 'acme', recorded[n - 1] ?? null));
-      return index;
-    }
+  /** Five queued jobs with global limit 2: ids 1 and 2 may start, 3, 4, 5 wait at 0, 1, 2. */
+  function fiveQueued(recorded: Array<number | null>): JobIndex {
+    const index = new JobIndex({ global: 2, perTenant: 10 });
+    // Put out of order: the answers are still front of the line first.
+    for (const n of [5, 3, 1, 4, 2]) index.put(queued(n, 'acme', recorded[n - 1] ?? null));
+    return index;
+  }
 
+  describe('admissible(limit)', () => {
     it.each([
-      { name: 'nothing recorded', recorded: [null, null, null, null, null], limit: 10, expected: [1, 2, 3, 4, 5] },
-      { name: 'waiting places right', recorded: [null, null, 0, 1, 2], limit: 10, expected: [1, 2] },
-      { name: 'one place wrong', recorded: [null, null, 0, 2, 2], limit: 10, expected: [1, 2, 4] },
-      { name: 'admitted job with a stale place', recorded: [0, null, 0, 1, 2], limit: 10, expected: [1, 2] },
-      { name: 'capped at the limit', recorded: [null, null, null, null, null], limit: 3, expected: [1, 2, 3] },
-      { name: 'limit 1', recorded: [null, null, 5, 5, 5], limit: 1, expected: [1] },
+      { name: 'the two the limit allows', limit: 10, expected: [1, 2] },
+      { name: 'capped at the limit', limit: 1, expected: [1] },
+    ])('$name → $expected', ({ limit, expected }) => {
+      expect(fiveQueued([null, null, 0, 1, 2]).admissible(limit)).toEqual(expected.map((n) => `acme.${id(n)}`));
+    });
+
+    it('none while every slot is taken', () => {
+      const index = new JobIndex({ global: 1, perTenant: 10 });
+      index.put(run(start(queued(9))));
+      index.put(queued(1));
+      expect(index.admissible(10)).toEqual([]);
+    });
+  });
+
+  describe('misplaced(limit)', () => {
+    it.each([
+      { name: 'nothing recorded', recorded: [null, null, null, null, null], limit: 10, expected: [3, 4, 5] },
+      { name: 'waiting places right', recorded: [null, null, 0, 1, 2], limit: 10, expected: [] },
+      { name: 'one place wrong', recorded: [null, null, 0, 2, 2], limit: 10, expected: [4] },
+      { name: 'admitted jobs are not misplaced, whatever they show', recorded: [0, 7, 0, 1, 2], limit: 10, expected: [] },
+      { name: 'capped at the limit, front first', recorded: [null, null, 9, 9, 9], limit: 2, expected: [3, 4] },
     ])('$name → $expected', ({ recorded, limit, expected }) => {
       expect(fiveQueued(recorded).misplaced(limit)).toEqual(expected.map((n) => `acme.${id(n)}`));
     });
 
-    it('nothing misplaced when every waiting job has its place and none may start', () => {
-      const index = new JobIndex({ global: 1, perTenant: 10 });
-      index.put(run(start(queued(9))));
-      index.put(queued(1, 'acme', 0));
-      index.put(queued(2, 'beta', 1));
-      expect(index.misplaced(10)).toEqual([]);
-    });
-
     it('ignores active jobs and includes a cancelled-but-queued job that still shows a place', () => {
       const index = new JobIndex({ global: 1, perTenant: 10 });
-      const active = run(start(queued(9)));
-      index.put(active);
+      index.put(run(start(queued(9))));
       index.put({ ...queued(1, 'acme', 0), cancelRequested: true });
       index.put(queued(2, 'acme', 0));
       index.put({ ...queued(3, 'beta', null), cancelRequested: true });
       expect(index.misplaced(10)).toEqual([key(queued(1))]);
+    });
+  });
+
+  describe('positionOf(job)', () => {
+    it('a waiting job with no place yet gets the planned one', () => {
+      const index = fiveQueued([null, null, null, null, null]);
+      expect(index.positionOf(queued(4))).toBe(1);
+    });
+
+    it('a recorded place is kept (it can only overstate the wait) until the sweep picks the job', () => {
+      const index = fiveQueued([null, null, 0, 5, 2]);
+      const fourth = queued(4, 'acme', 5);
+      expect(index.positionOf(fourth)).toBe(5);
+      expect(index.misplaced(10)).toEqual([key(fourth)]);
+      expect(index.positionOf(fourth)).toBe(1);
+      // Picked once, refreshed once: the mark is used up.
+      expect(index.positionOf(fourth)).toBe(5);
+    });
+
+    it('an admitted job has no place in line', () => {
+      const index = fiveQueued([3, null, 0, 1, 2]);
+      expect(index.positionOf(queued(1, 'acme', 3))).toBeNull();
+    });
+
+    it('each admission moves the line up by one without rewriting every waiting job', () => {
+      // 1 running (limit 1), 100 waiting with their places recorded.
+      const index = new JobIndex({ global: 1, perTenant: 100 });
+      const first = run(start(queued(1)));
+      index.put(first);
+      for (let n = 2; n <= 101; n += 1) index.put(queued(n, 'acme', n - 2));
+      // The running job ends and the front one starts: 99 places change, none is rewritten unasked.
+      index.put(transitionJob(first, { state: 'succeeded' }, T1));
+      index.put(start(queued(2)));
+      const keep = Array.from({ length: 99 }, (_, offset) => queued(offset + 3, 'acme', offset + 1));
+      expect(keep.map((job) => index.positionOf(job))).toEqual(keep.map((job) => job.queuePosition));
+      expect(index.misplaced(20)).toHaveLength(20);
     });
   });
 });

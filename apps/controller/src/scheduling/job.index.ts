@@ -8,6 +8,8 @@ import { planAdmissions, type AdmissionPlan, type ConcurrencyLimits } from './ad
  */
 export class JobIndex {
   readonly #jobs = new Map<string, Job>();
+  /** Waiting jobs picked by `misplaced` whose next reconcile records their planned place. */
+  readonly #refreshing = new Set<string>();
   #plan: AdmissionPlan | undefined;
 
   constructor(private readonly limits: ConcurrencyLimits) {}
@@ -16,6 +18,7 @@ export class JobIndex {
     const key = jobKey(job.tenant, job.id);
     const before = this.#jobs.get(key);
     if (isFinalState(job.state)) {
+      this.#refreshing.delete(key);
       if (this.#jobs.delete(key)) this.#plan = undefined;
       return;
     }
@@ -24,6 +27,7 @@ export class JobIndex {
   }
 
   remove(key: string): void {
+    this.#refreshing.delete(key);
     if (this.#jobs.delete(key)) this.#plan = undefined;
   }
 
@@ -44,15 +48,46 @@ export class JobIndex {
     return this.#plan;
   }
 
-  /** Queued jobs whose recorded place in line is not the planned one, front of the line first. */
+  /** Queued jobs the plan lets start now, front of the line first. */
+  admissible(limit: number): string[] {
+    const plan = this.plan();
+    return this.queuedInLine()
+      .filter((job) => plan.admitted.has(job.id))
+      .slice(0, limit)
+      .map((job) => jobKey(job.tenant, job.id));
+  }
+
+  /**
+   * Waiting jobs whose recorded place in line is not the planned one, front of the line first; each
+   * is marked so that its next reconcile records the planned place (see `positionOf`).
+   */
   misplaced(limit: number): string[] {
     const plan = this.plan();
     const keys: string[] = [];
-    for (const job of [...this.#jobs.values()].filter((candidate) => candidate.state === 'queued').sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    for (const job of this.queuedInLine()) {
       if (keys.length >= limit) break;
-      const planned = plan.admitted.has(job.id) ? null : (plan.positions.get(job.id) ?? null);
-      if (plan.admitted.has(job.id) || job.queuePosition !== planned) keys.push(jobKey(job.tenant, job.id));
+      if (plan.admitted.has(job.id) || job.queuePosition === (plan.positions.get(job.id) ?? null)) continue;
+      const key = jobKey(job.tenant, job.id);
+      this.#refreshing.add(key);
+      keys.push(key);
     }
     return keys;
+  }
+
+  /**
+   * The place in line to record for a waiting job: the planned one when it has none yet or was
+   * picked by `misplaced`, else the recorded one. Every admission moves every waiting job up by
+   * one; rewriting all of them each time made a backlog of N jobs cost O(N²) record writes. So
+   * places are refreshed by the sweep, a bounded number per second, and only ever overstate the wait.
+   */
+  positionOf(job: Job): number | null {
+    const planned = this.plan().positions.get(job.id) ?? null;
+    const key = jobKey(job.tenant, job.id);
+    if (this.#refreshing.delete(key) || job.queuePosition === null || planned === null) return planned;
+    return job.queuePosition;
+  }
+
+  private queuedInLine(): Job[] {
+    return [...this.#jobs.values()].filter((job) => job.state === 'queued').sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 }
