@@ -131,6 +131,16 @@ describe('stopping from outside', () => {
     expect(run.stderr).toContain('runner: stdin closed: stopping the attempt');
   });
 
+  it('with FERRY_WATCH_STDIN=1, stdin closed before a quick pipeline ends still means 143, never its outcome', async () => {
+    // The controller died while the runner was starting: a restarted controller runs the attempt
+    // again, so this copy must not also complete (a 0 s sleep finishes without ever yielding).
+    const runner = RunnerProcess.start({ spec: specOf('sleep', { seconds: 0 }), env: { FERRY_WATCH_STDIN: '1' }, stdin: 'pipe' });
+    runner.child.stdin?.end();
+    const run = await runner.exited();
+    expect(run.code).toBe(143);
+    expect(run.stderr).toContain('runner: stdin closed: stopping the attempt');
+  });
+
   it('without FERRY_WATCH_STDIN, stdin is not watched', async () => {
     const runner = RunnerProcess.start({ spec: specOf('sleep', { seconds: 0.5 }), stdin: 'pipe' });
     await runner.waitForOutput(/sleep: sleeping/);

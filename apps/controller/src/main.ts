@@ -17,8 +17,6 @@ import { loadControllerConfig } from './config/controller.config.js';
 import { executorFactory } from './executor.factory.js';
 import { ControllerRuntime } from './controller.runtime.js';
 
-const ACK_WAIT_MS = 30_000;
-
 async function main(): Promise<void> {
   const config = loadControllerConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'ferry-controller', pid: process.pid } });
@@ -36,7 +34,8 @@ async function main(): Promise<void> {
     ...(config.NATS_TOKEN === undefined ? {} : { token: config.NATS_TOKEN }),
   });
   const nats = await ensureTopology(connection, topology);
-  await ensureIntakeConsumer(nats.jsm, topology, { ackWaitMs: ACK_WAIT_MS, maxAckPending: 1024 });
+  const ackWaitMs = config.FERRY_ACK_WAIT_SECONDS * 1000;
+  await ensureIntakeConsumer(nats.jsm, topology, { ackWaitMs, maxAckPending: 1024 });
 
   const runtime = new ControllerRuntime(
     { nats, jobs: new JobStore(nats.jobs), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
@@ -48,7 +47,7 @@ async function main(): Promise<void> {
       resyncMs: config.FERRY_RESYNC_SECONDS * 1000,
       fullResyncMs: config.FERRY_FULL_RESYNC_SECONDS * 1000,
       progressIntervalMs: config.FERRY_PROGRESS_INTERVAL_MS,
-      ackWaitMs: ACK_WAIT_MS,
+      ackWaitMs,
       gatewayUrl: config.FERRY_GATEWAY_URL,
       resultSecret: config.FERRY_RESULT_SECRET,
       retryBaseMs: config.FERRY_RETRY_BASE_SECONDS * 1000,

@@ -51,11 +51,23 @@ describe('Lifecycle', () => {
     const process = new FakeProcess();
     const lifecycle = new Lifecycle(output, process);
     lifecycle.finish(0);
-    expect(process.exits).toEqual([0]);
+    await vi.waitFor(() => expect(process.exits).toEqual([0]));
     const stopping = lifecycle.stop('SIGTERM');
     lifecycle.finish(75);
     await stopping;
     expect(process.exits).toEqual([0, 143]);
+  });
+
+  it('lets an end of stdin that comes before the exit turn win over the outcome', async () => {
+    const process = new FakeProcess();
+    const input = new FakeInput();
+    const lifecycle = new Lifecycle(output, process);
+    lifecycle.watchInput(input);
+    lifecycle.finish(0);
+    input.emit('end');
+    await vi.waitFor(() => expect(process.exits).toEqual([143]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(process.exits).toEqual([143]);
   });
 
   it('still exits 143 when a stop hook fails', async () => {

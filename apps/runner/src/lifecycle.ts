@@ -64,9 +64,18 @@ export class Lifecycle {
     return () => this.#hooks.delete(hook);
   }
 
-  /** The pipeline's outcome; ignored while stopping, since stop() is about to exit 143. */
+  /**
+   * The pipeline's outcome; ignored while stopping, since stop() is about to exit 143. The exit
+   * waits one turn of the event loop, in which an end of stdin that is already there (the
+   * controller died while this runner was starting or finishing) is read and wins: a restarted
+   * controller runs the attempt again, so this copy must not complete too. A quick pipeline (a
+   * 0 s sleep) would otherwise finish without ever yielding to I/O.
+   */
   finish(code: number): void {
-    if (!this.#stopping) this.process.exit(code);
+    if (this.#stopping) return;
+    setImmediate(() => {
+      if (!this.#stopping) this.process.exit(code);
+    });
   }
 
   async stop(cause: StopCause): Promise<void> {

@@ -53,6 +53,8 @@ const ControllerEnvSchema = Type.Object({
   FERRY_FULL_RESYNC_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 600 }),
   FERRY_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * DAY }),
   FERRY_RECONCILE_CONCURRENCY: Type.Integer({ minimum: 1, default: 16 }),
+  /** A record change not acknowledged this long after delivery (a stalled controller) is delivered again. */
+  FERRY_ACK_WAIT_SECONDS: Type.Number({ minimum: 1, default: 30 }),
   /** Leader lease term; a standby controller takes over at most this long after the leader dies. */
   FERRY_LEASE_SECONDS: Type.Number({ minimum: 1, default: 10 }),
   /** Local default: sources may be on loopback. */
