@@ -1,0 +1,56 @@
+// Memory of live processes from /proc (Linux): RSS, its high-water mark, and the proportional share
+// (PSS) that counts pages shared between processes — such as the node binary all runners map — once.
+import { readdir, readFile } from 'node:fs/promises';
+
+export interface ProcessMemory {
+  readonly pid: number;
+  /** VmRSS, KiB. */
+  readonly rssKiB: number;
+  /** VmHWM: the peak RSS so far, KiB. */
+  readonly hwmKiB: number;
+  /** Pss from smaps_rollup, KiB (NaN where the kernel lacks it). */
+  readonly pssKiB: number;
+}
+
+const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+
+/** The process's memory now, or undefined if it has exited. */
+export async function readMemory(pid: number): Promise<ProcessMemory | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    return { pid, rssKiB: field(status, 'VmRSS'), hwmKiB: field(status, 'VmHWM'), pssKiB: field(rollup, 'Pss') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live children of `parent` whose command line (NUL-joined argv) satisfies `matches`. */
+export async function childProcesses(parent: number, matches: (argv: readonly string[]) => boolean = () => true): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  const found: number[] = [];
+  await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        // The command name may hold spaces and parentheses: the fields after it start past the last ')'.
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== parent) return;
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((arg) => arg !== '');
+        if (matches(argv)) found.push(pid);
+      } catch {
+        // Exited while we looked.
+      }
+    }),
+  );
+  return found.sort((a, b) => a - b);
+}
+
+/** The one child of `parent` running `script` (or binary); throws if there is not exactly one. */
+export async function childRunning(parent: number, script: string): Promise<number> {
+  const pids = await childProcesses(parent, (argv) => argv.some((arg) => arg === script || arg.endsWith(`/${script}`)));
+  if (pids.length !== 1 || pids[0] === undefined) throw new Error(`footprint: expected one child of ${parent} running ${script}, found ${pids.length}`);
+  return pids[0];
+}
+
+export const MiB = (kib: number): number => kib / 1024;
