@@ -17,7 +17,7 @@ import { HttpFixture } from '../support/http-fixture.ts';
 import { RUNNER_MAIN } from '../support/paths.ts';
 import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
 import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
-import { startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
+import { agentOutput, startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
 import { chartArgs, installFerryRelease, JOBS_NAMESPACE, RELEASE_NAMESPACE } from './support/ferry-release.ts';
 import { client, eventually } from './support/cluster-client.ts';
 import { countByRequest, requestsOf, type AuditEvent } from './support/audit-log.ts';
@@ -105,7 +105,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     const controllerKubeconfig = release.controllerKubeconfig;
 
     agent = await startPodAgent({ kubeconfig: cluster.adminKubeconfig, namespace: JOBS_NAMESPACE, log: (line) => agentLog.push(line) });
-    kubelet = await startKubeletLogs(agent);
+    kubelet = await startKubeletLogs(agentOutput(agent));
     fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: toCsv(sales) } });
     system = await FerrySystem.start({
       gatewayEnv: { FERRY_PIPELINES: CATALOG },

@@ -16,6 +16,7 @@ import { FerrySystem } from '../support/system.ts';
 import { countByRequest, isWrite, requestsOf } from './support/audit-log.ts';
 import { installFerryRelease, JOBS_NAMESPACE, RELEASE_NAMESPACE } from './support/ferry-release.ts';
 import { startKubeletLogs } from './support/kubelet-logs.ts';
+import { watchKwokPodOutput } from './support/kwok-pod-output.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,8 +67,10 @@ async function submitAll(system: FerrySystem): Promise<Map<string, number>> {
 async function run(cluster: RunningCluster): Promise<void> {
   const tools = await ensureK8sTools(say);
   const release = await installFerryRelease(cluster, tools.helm);
-  // kwok's containers print nothing: the kubelet stand-in answers their log reads with an empty log.
-  const kubelet = await startKubeletLogs(undefined);
+  // kwok's containers print nothing: the kubelet stand-in answers their log reads with an empty log,
+  // held open while the pod runs, as a kubelet's follow request is.
+  const kwokOutput = await watchKwokPodOutput(cluster.adminKubeconfig, JOBS_NAMESPACE);
+  const kubelet = await startKubeletLogs(kwokOutput.output);
   const system = await FerrySystem.start({
     controllerEnv: {
       FERRY_EXECUTOR: 'kubernetes',
@@ -146,6 +149,7 @@ async function run(cluster: RunningCluster): Promise<void> {
   } finally {
     await system.stop();
     await kubelet.stop();
+    await kwokOutput.stop();
   }
 }
 

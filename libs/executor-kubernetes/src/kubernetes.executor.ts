@@ -60,6 +60,7 @@ export class KubernetesExecutor implements Executor {
   readonly #podsByJob = new Map<string, Set<string>>();
   /** Jobs whose final state Ferry recorded (kept until their Job is deleted). */
   readonly #forgotten = new Set<string>();
+  /** Jobs whose TTL patch is under way or done (until the cache shows it): one patch per Job. */
   readonly #patching = new Set<string>();
   /** Finished Jobs still waiting for their last log lines: since when, and the wake-up at the limit. */
   readonly #draining = new Map<string, { since: number; timer: NodeJS.Timeout }>();
@@ -184,12 +185,14 @@ export class KubernetesExecutor implements Executor {
         { name, namespace: this.#options.namespace, body: buildFinalRecordedPatch(this.#options.finishedTtlSeconds) },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       )
+      // Patched: the key stays until the watch brings the patched Job (or its deletion), so the
+      // reconciles in between do not patch again.
       .catch((error: unknown) => {
+        this.#patching.delete(key);
         const failure = toKubernetesError(error, `patch Job ${name}`);
         // Not found: already gone. Anything else: the next reconcile of the final job tries again.
         if (failure.kind !== KubernetesErrorKind.NotFound) this.warn({ err: failure, job: key }, 'could not hand the Job to the TTL controller');
-      })
-      .finally(() => this.#patching.delete(key));
+      });
   }
 
   async close(): Promise<void> {
@@ -201,6 +204,7 @@ export class KubernetesExecutor implements Executor {
     const owner = ferryJobOf(k8sJob);
     if (owner === undefined) return;
     const key = jobKey(owner.tenant, owner.jobId);
+    if (event === 'delete' || isFinalRecorded(k8sJob)) this.#patching.delete(key);
     if (event === 'delete') this.#forgotten.delete(key);
     // Pods may have been cached before their Job: follow them now.
     else for (const pod of this.podsOf(key)) this.followLog(owner, key, pod);

@@ -20,11 +20,20 @@ export interface KubeletLogs {
   stop(): Promise<void>;
 }
 
+/** A container's whole output once it has ended; `undefined` while it still runs. */
+export type ContainerOutput = (namespace: string, pod: string) => string | undefined;
+
+/** What the pod agent's processes printed, once each has exited. */
+export const agentOutput =
+  (agent: PodAgent): ContainerOutput =>
+  (namespace, pod) =>
+    agent.runs().find((run) => run.namespace === namespace && run.pod === pod)?.output;
+
 /**
- * Serves what the agent's processes printed; without an agent (pods kwok completes by its stages, as
- * in the scale run), every container printed nothing, as a real kubelet would answer for such a pod.
+ * Serves each container's output; a follow request stays open until the container has ended, as
+ * the kubelet's does (`agentOutput` for the pod agent, `watchKwokPodOutput` for pods kwok completes).
  */
-export async function startKubeletLogs(agent: PodAgent | undefined, port = KUBELET_PORT): Promise<KubeletLogs> {
+export async function startKubeletLogs(outputOf: ContainerOutput, port = KUBELET_PORT): Promise<KubeletLogs> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-kubelet-logs-'));
   await promisify(execFile)('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
@@ -49,21 +58,16 @@ export async function startKubeletLogs(agent: PodAgent | undefined, port = KUBEL
       for (const line of output.split('\n').filter((each) => each !== '')) response.write(timestamps ? `${stamp} ${line}\n` : `${line}\n`);
       response.end();
     };
-    if (agent === undefined) {
-      write('');
-      return;
-    }
-    const find = () => agent.runs().find((run) => run.namespace === namespace && run.pod === pod);
-    const done = find();
+    const done = outputOf(namespace, pod);
     if (done !== undefined || !follow) {
-      write(done?.output ?? '');
+      write(done ?? '');
       return;
     }
     const timer = setInterval(() => {
-      const run = find();
-      if (run === undefined) return;
+      const output = outputOf(namespace, pod);
+      if (output === undefined) return;
       clearInterval(timer);
-      write(run.output);
+      write(output);
     }, 100);
     request.once('close', () => clearInterval(timer));
   });
