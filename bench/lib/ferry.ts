@@ -24,7 +24,7 @@ export const SLEEP_0 = JSON.stringify({ pipeline: 'sleep', params: { seconds: 0 
 export { RUNNER_MAIN };
 
 // The controller's own defaults, undoing the test suite's short timers.
-const PRODUCTION_TIMERS = {
+export const PRODUCTION_TIMERS = {
   FERRY_RETRY_BASE_SECONDS: '10',
   FERRY_RETRY_MAX_SECONDS: '360',
   FERRY_STOP_GRACE_SECONDS: '10',

@@ -21,6 +21,7 @@ import { TEST_KEYS } from '../../test/support/gateway.ts';
 import { CONTROLLER_MAIN, GATEWAY_MAIN, REPO_ROOT, RUNNER_MAIN } from '../../test/support/paths.ts';
 import { FerrySystem } from '../../test/support/system.ts';
 import type { Api } from '../../test/support/api.ts';
+import { PRODUCTION_TIMERS } from '../lib/ferry.ts';
 import type { Measurement } from '../lib/measurement.ts';
 import { selected, type ScenarioOptions } from '../lib/scenario.ts';
 import { childProcesses, childRunning, MiB, readMemory, type ProcessMemory } from './footprint-proc.ts';
@@ -70,15 +71,10 @@ export async function run(options: FootprintOptions): Promise<Measurement[]> {
 async function measureSystem(jobs: number, settleMs: number, sleepSeconds: number): Promise<Sample[]> {
   // Production defaults where the test harness tunes them (FerrySystem is made for fast tests).
   const controllerEnv = {
-    LOG_LEVEL: 'info',
     FERRY_PIPELINES: join(REPO_ROOT, 'pipelines', 'catalog.yaml'),
     FERRY_MAX_CONCURRENT: String(jobs),
-    FERRY_RETRY_BASE_SECONDS: '10',
-    FERRY_RETRY_MAX_SECONDS: '360',
-    FERRY_STOP_GRACE_SECONDS: '10',
-    FERRY_LEASE_SECONDS: '10',
-    FERRY_RESYNC_SECONDS: '30',
-    FERRY_PROGRESS_INTERVAL_MS: '500',
+    ...PRODUCTION_TIMERS,
+    LOG_LEVEL: 'info',
   };
   const system = await FerrySystem.start({ gatewayEnv: { LOG_LEVEL: 'info', FERRY_PIPELINES: controllerEnv.FERRY_PIPELINES }, controllerEnv });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });

@@ -41,7 +41,7 @@ const finished = (attempt: number, outcome: 'succeeded' | 'failed', reason: stri
 describe('decide for an executor that runs the whole job (Kubernetes)', () => {
   it.each<[string, Job, AttemptObservation, Decision]>([
     ['not created yet: create it', job('starting'), { phase: 'absent' }, { kind: 'start' }],
-    ['pending with a cause: say it on the record', job('starting'), pending(1, 5, 'Unschedulable', '0/3 nodes match'), { kind: 'annotate', fields: { reason: 'Unschedulable', message: '0/3 nodes match', queuePosition: null }, requeueAfterMs: 55_000 }],
+    ['pending with a cause: say it on the record', job('starting'), pending(1, 5, 'Unschedulable', '0/3 nodes match'), { kind: 'annotate', fields: { reason: 'Unschedulable', message: '0/3 nodes match', queuePosition: null }, requeueAfterMs: 56_000 }],
     ['running: record it', job('starting'), running(1), { kind: 'transition', change: { state: 'running', reason: null, message: null } }],
     ['running and recorded: nothing', job('running'), running(1), { kind: 'none', requeueAfterMs: 60_000 }],
     ['a next pod: the next attempt', job('running'), pending(2, 8), { kind: 'transition', change: { state: 'starting', attempt: 2, reason: null, message: null } }],
@@ -70,6 +70,12 @@ describe('decide for an executor that runs the whole job (Kubernetes)', () => {
 
   it('leaves a record that already names the cause alone', () => {
     const record = job('starting', 1, { reason: 'Unschedulable', message: 'm' });
-    expect(decideFor(record, pending(1, 5, 'Unschedulable', 'm'))).toEqual({ kind: 'none', requeueAfterMs: 55_000 });
+    expect(decideFor(record, pending(1, 5, 'Unschedulable', 'm'))).toEqual({ kind: 'none', requeueAfterMs: 56_000 });
+  });
+
+  it('counts the start deadline from the end of the pending second (Kubernetes truncates timestamps)', () => {
+    // Pending since 5 s (a whole-second timestamp), deadline 60 s: not before 66 s.
+    expect(decideFor(job('starting'), pending(1, 5, 'Unschedulable', 'm'), 65.9)).toMatchObject({ kind: 'annotate' });
+    expect(decideFor(job('starting'), pending(1, 5, 'Unschedulable', 'm'), 66)).toMatchObject({ kind: 'transition', change: { reason: 'StartDeadlineExceeded' } });
   });
 });

@@ -4,6 +4,12 @@ import type { Decision, DecisionInput } from './job.decider.js';
 const SECOND = 1000;
 /** How often to look at a job whose executor reports nothing new (its watch also wakes us). */
 const IDLE_REQUEUE_MS = 60 * SECOND;
+/**
+ * Kubernetes timestamps are whole seconds, truncated: a pod "created at 12:00:07" was created within
+ * that second. Counting the start deadline from the second's end means it never fires early (it
+ * did, by up to a second, on the real control plane), at the cost of at most a second late.
+ */
+const TIMESTAMP_RESOLUTION_MS = SECOND;
 
 /**
  * The reconcile core for executors that run the whole job themselves (a Kubernetes Job retries its
@@ -31,7 +37,7 @@ export function decideDelegated(input: DecisionInput): Decision {
     return { kind: 'transition', change: { state: 'starting', attempt: job.attempt + 1, reason: null, message: null } };
   }
   if (observation.phase === 'pending') {
-    const startDeadlineMs = observation.since.getTime() + job.startDeadlineSeconds * SECOND;
+    const startDeadlineMs = observation.since.getTime() + TIMESTAMP_RESOLUTION_MS + job.startDeadlineSeconds * SECOND;
     const cause = observation.reason ?? 'Pending';
     if (now.getTime() >= startDeadlineMs) {
       const detail = observation.message === null ? cause : `${cause}: ${observation.message}`;
