@@ -11,6 +11,8 @@ export class JobIndex {
   /** Waiting jobs picked by `misplaced` whose next reconcile records their planned place. */
   readonly #refreshing = new Set<string>();
   #plan: AdmissionPlan | undefined;
+  /** Keys of the queued jobs the plan was made from, front of the line first. */
+  #line: string[] = [];
 
   constructor(private readonly limits: ConcurrencyLimits) {}
 
@@ -39,11 +41,9 @@ export class JobIndex {
   plan(): AdmissionPlan {
     if (this.#plan === undefined) {
       const jobs = [...this.#jobs.values()];
-      this.#plan = planAdmissions(
-        jobs.filter((job) => job.state === 'queued'),
-        jobs.filter((job) => job.state === 'starting' || job.state === 'running'),
-        this.limits,
-      );
+      const queued = jobs.filter((job) => job.state === 'queued').sort((a, b) => (a.id < b.id ? -1 : 1));
+      this.#line = queued.map((job) => jobKey(job.tenant, job.id));
+      this.#plan = planAdmissions(queued, jobs.filter((job) => job.state === 'starting' || job.state === 'running'), this.limits);
     }
     return this.#plan;
   }
@@ -51,10 +51,12 @@ export class JobIndex {
   /** Queued jobs the plan lets start now, front of the line first. */
   admissible(limit: number): string[] {
     const plan = this.plan();
-    return this.queuedInLine()
-      .filter((job) => plan.admitted.has(job.id))
-      .slice(0, limit)
-      .map((job) => jobKey(job.tenant, job.id));
+    const keys: string[] = [];
+    for (const job of this.queuedInLine()) {
+      if (keys.length >= limit) break;
+      if (plan.admitted.has(job.id)) keys.push(jobKey(job.tenant, job.id));
+    }
+    return keys;
   }
 
   /**
@@ -87,7 +89,15 @@ export class JobIndex {
     return job.queuePosition;
   }
 
-  private queuedInLine(): Job[] {
-    return [...this.#jobs.values()].filter((job) => job.state === 'queued').sort((a, b) => (a.id < b.id ? -1 : 1));
+  /**
+   * The queued jobs in FIFO order, as of the last plan (kept with it: a sweep on every reconcile must
+   * not sort the whole queue again), each read afresh so a recorded place is the current one.
+   */
+  private *queuedInLine(): Generator<Job> {
+    this.plan();
+    for (const key of this.#line) {
+      const job = this.#jobs.get(key);
+      if (job?.state === 'queued') yield job;
+    }
   }
 }
