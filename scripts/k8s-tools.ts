@@ -9,9 +9,10 @@
 //   node scripts/k8s-tools.ts      installs what is missing and prints each path and how long it took
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createDirAtomically } from './lib/atomic-dir.ts';
 import { cacheDir } from './lib/nats-server.ts';
 
 const run = promisify(execFile);
@@ -50,22 +51,6 @@ function toolDir(name: string, version: string): string {
   return join(cacheDir(), 'bin', `${name}-${version}`);
 }
 
-/** Installs into a private `<dir>.tmp-…` and renames it into place; a lost race keeps the winner's copy. */
-async function installAtomically(dir: string, install: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  try {
-    await install(tmp);
-    await mkdir(join(dir, '..'), { recursive: true });
-    await rename(tmp, dir).catch((error: unknown) => {
-      if (!existsSync(dir)) throw error;
-    });
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
 async function ensureGoTool(tool: GoTool, log: Log): Promise<string> {
   const explicit = process.env[`FERRY_${tool.name.toUpperCase()}`];
   if (explicit !== undefined) return explicit;
@@ -75,7 +60,7 @@ async function ensureGoTool(tool: GoTool, log: Log): Promise<string> {
   await requireCommand('go', `Install Go, or set FERRY_${tool.name.toUpperCase()} to a ${tool.name} ${tool.version} binary.`);
   const started = Date.now();
   log(`building ${tool.name} ${tool.version} with go install (once per machine) …`);
-  await installAtomically(dir, async (tmp) => {
+  await createDirAtomically(dir, async (tmp) => {
     const args = ['install', ...(tool.ldflags === undefined ? [] : ['-ldflags', tool.ldflags]), `${tool.module}@${tool.version}`];
     await run('go', args, {
       env: { ...process.env, CGO_ENABLED: '0', GOBIN: tmp, GOTOOLCHAIN: 'local' },
@@ -118,7 +103,7 @@ export async function ensureKubernetesSchemas(log: Log = silent, kubernetesVersi
   const python = await findPython();
   const started = Date.now();
   log(`installing kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} (JSON schemas) with pip (once per machine) …`);
-  await installAtomically(schemas, async (tmp) => {
+  await createDirAtomically(schemas, async (tmp) => {
     // The package holds every minor version (~110 MB): it goes to a private folder, dropped after the copy.
     const pythonPackage = `${tmp}-pip`;
     try {

@@ -18,10 +18,11 @@
 // warm call finds them and takes no time.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createDirAtomically } from '../lib/atomic-dir.ts';
 import { cacheDir } from '../lib/nats-server.ts';
 
 const run = promisify(execFile);
@@ -68,22 +69,6 @@ async function go(args: readonly string[], cwd: string, log: Log): Promise<strin
   log(`  $ go ${args.join(' ')}`);
   const { stdout } = await run('go', [...args], { cwd, env: goEnv(), maxBuffer: 256 * 1024 * 1024 });
   return stdout;
-}
-
-/** Builds into `<dir>.tmp-…` and renames it into place; a lost race keeps the winner's copy. */
-async function buildAtomically(dir: string, build: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  try {
-    await build(tmp);
-    await mkdir(join(dir, '..'), { recursive: true });
-    await rename(tmp, dir).catch((error: unknown) => {
-      if (!existsSync(dir)) throw error;
-    });
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
 }
 
 /** The k8s.io/* modules k8s.io/kubernetes replaces by `./staging/src/…`, read from its own go.mod. */
@@ -140,7 +125,7 @@ async function ensureKubernetes(log: Log): Promise<number | undefined> {
   if (process.env['FERRY_K8S_BIN_DIR'] !== undefined) throw new Error(`FERRY_K8S_BIN_DIR=${dir} lacks kube-apiserver, kube-controller-manager, kube-scheduler or etcd`);
   const started = Date.now();
   log(`building Kubernetes ${KUBERNETES_RELEASE} (kube-apiserver, kube-controller-manager, kube-scheduler) and etcd with Go (once per machine; about 7 minutes on 2 cores, 3.6 GB of Go build cache) …`);
-  await buildAtomically(dir, (tmp) => buildKubernetes(tmp, log));
+  await createDirAtomically(dir, (tmp) => buildKubernetes(tmp, log));
   const seconds = (Date.now() - started) / 1000;
   log(`Kubernetes ${KUBERNETES_RELEASE} + etcd: built in ${seconds.toFixed(1)} s → ${dir}`);
   return seconds;
@@ -153,7 +138,7 @@ async function ensureKwok(log: Log): Promise<number | undefined> {
   if (existsSync(join(dir, 'kwok'))) return undefined;
   const started = Date.now();
   log(`building kwok ${KWOK_VERSION} with go install (once per machine) …`);
-  await buildAtomically(dir, async (tmp) => {
+  await createDirAtomically(dir, async (tmp) => {
     await run('go', ['install', `sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}`], { env: goEnv({ GOBIN: tmp }), maxBuffer: 64 * 1024 * 1024 });
   });
   const seconds = (Date.now() - started) / 1000;
