@@ -4,6 +4,7 @@
 // queue's own result notification); Ray Jobs over the dashboard's REST Jobs API, polled.
 import { request } from 'node:http';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { inClosedLoops } from './closed-loops.ts';
 import type { Ferry } from './ferry.ts';
 import { FERRY_TENANT, SLEEP_0 } from './ferry.ts';
 import { sleep } from './processes.ts';
@@ -198,15 +199,7 @@ export async function timeOneJob(client: JobClient): Promise<number> {
 /** `count` jobs through `inFlight` closed loops; returns latencies and jobs/s over the whole. */
 export async function runJobs(client: JobClient, count: number, inFlight: number): Promise<{ latencies: number[]; jobsPerSecond: number }> {
   const latencies: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(inFlight, count) }, async () => {
-      while (next < count) {
-        next += 1;
-        latencies.push(await timeOneJob(client));
-      }
-    }),
-  );
+  await inClosedLoops(count, inFlight, async () => void latencies.push(await timeOneJob(client)));
   return { latencies, jobsPerSecond: count / ((performance.now() - started) / 1000) };
 }

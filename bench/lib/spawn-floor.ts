@@ -1,6 +1,7 @@
 // The process-spawn floor: what starting Ferry's runner for a `sleep 0` job costs on this machine
 // with nothing around it (no NATS, no reporting): spawn, run, exit.
 import { spawn } from 'node:child_process';
+import { inClosedLoops } from './closed-loops.ts';
 import { RUNNER_MAIN } from './ferry.ts';
 
 const SPEC = JSON.stringify({ id: 'bench', tenant: 'bench', pipeline: 'sleep', kind: 'sleep', attempt: 1, params: { seconds: 0 } });
@@ -17,15 +18,7 @@ export function spawnRunner(): Promise<number> {
 /** `count` spawns, `concurrency` at a time: their latencies and the wall time of the whole. */
 export async function spawnMany(count: number, concurrency: number): Promise<{ latencies: number[]; elapsedMs: number }> {
   const latencies: number[] = [];
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        next += 1;
-        latencies.push(await spawnRunner());
-      }
-    }),
-  );
+  await inClosedLoops(count, concurrency, async () => void latencies.push(await spawnRunner()));
   return { latencies, elapsedMs: performance.now() - started };
 }

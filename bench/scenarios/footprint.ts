@@ -24,7 +24,7 @@ import type { Api } from '../../test/support/api.ts';
 import { PRODUCTION_TIMERS } from '../lib/ferry.ts';
 import type { Measurement } from '../lib/measurement.ts';
 import { selected, type ScenarioOptions } from '../lib/scenario.ts';
-import { childProcesses, childRunning, MiB, readMemory, type ProcessMemory } from './footprint-proc.ts';
+import { childProcesses, childRunning, MiB, readMemory, type ProcessMemory } from '../lib/proc.ts';
 
 export interface FootprintOptions extends ScenarioOptions {
   /** Jobs in flight at once (else FERRY_BENCH_FOOTPRINT_JOBS, else 20 quick / 50 full). */

@@ -6,8 +6,10 @@
 // 50 concurrent Job syncs (scripts/k8s-cluster.ts), so the Job controller is not the bottleneck.
 //
 //   npm run bench:k8s [-- --jobs 2000 --concurrency 32 --nodes 4]
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { inClosedLoops } from '../../bench/lib/closed-loops.ts';
+import { cpuSeconds, readMemory } from '../../bench/lib/proc.ts';
+import { quantile } from '../../bench/lib/stats.ts';
 import { connect } from '@nats-io/transport-node';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
 import { ensureK8sTools } from '../../scripts/k8s-tools.ts';
@@ -30,37 +32,16 @@ const concurrency = Number(values.concurrency);
 const say = (line: string): void => void process.stdout.write(`[bench:k8s] ${line}\n`);
 const FINAL_STATES = new Set(['succeeded', 'failed', 'cancelled']);
 
-interface ProcessUsage {
-  readonly cpuSeconds: number;
-  readonly peakMiB: number;
-}
-
-/** utime + stime (100 ticks per second) and VmHWM of a live process. */
-async function usageOf(pid: number): Promise<ProcessUsage> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const peakKiB = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
-  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, peakMiB: peakKiB / 1024 };
-}
-
-const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-
 /** Submits `total` sleep-0 jobs, `concurrency` at a time; returns each id with its submit time. */
 async function submitAll(system: FerrySystem): Promise<Map<string, number>> {
   const api = system.api();
   const submitted = new Map<string, number>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next += 1;
-        const at = performance.now();
-        const response = await api.post('/v1/jobs', { pipeline: 'sleep', params: { seconds: 0 } });
-        if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${JSON.stringify(response.body)}`);
-        submitted.set((response.body as { id: string }).id, at);
-      }
-    }),
-  );
+  await inClosedLoops(total, concurrency, async () => {
+    const at = performance.now();
+    const response = await api.post('/v1/jobs', { pipeline: 'sleep', params: { seconds: 0 } });
+    if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${JSON.stringify(response.body)}`);
+    submitted.set((response.body as { id: string }).id, at);
+  });
   return submitted;
 }
 
@@ -99,7 +80,7 @@ async function run(cluster: RunningCluster): Promise<void> {
       },
     });
     const controllerPid = system.controller.pid ?? NaN;
-    const before = await usageOf(controllerPid);
+    const cpuBefore = await cpuSeconds(controllerPid);
     const started = performance.now();
     const submitted = await submitAll(system);
     const intakeSeconds = (performance.now() - started) / 1000;
@@ -108,7 +89,8 @@ async function run(cluster: RunningCluster): Promise<void> {
     while ([...submitted.keys()].some((id) => !finished.has(id)) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const after = await usageOf(controllerPid);
+    const cpuUsed = (await cpuSeconds(controllerPid)) - cpuBefore;
+    const peakMiB = ((await readMemory(controllerPid))?.hwmKiB ?? NaN) / 1024;
     subscription.unsubscribe();
     await connection.drain();
 
@@ -116,7 +98,7 @@ async function run(cluster: RunningCluster): Promise<void> {
     const seconds = ((ends.at(-1) ?? NaN) - started) / 1000;
     // Sustained: the rate between the 10th and the 90th percentile of completions (ramp-up and tail cut).
     const sustained = (0.8 * ends.length) / ((quantile(ends, 0.9) - quantile(ends, 0.1)) / 1000);
-    const latencies = [...submitted].flatMap(([id, at]) => (finished.has(id) ? [(finished.get(id)?.at ?? NaN) - at] : [])).sort((a, b) => a - b);
+    const latencies = [...submitted].flatMap(([id, at]) => (finished.has(id) ? [(finished.get(id)?.at ?? NaN) - at] : []));
     const states: Record<string, number> = {};
     for (const entry of finished.values()) states[entry.state] = (states[entry.state] ?? 0) + 1;
     const report = await checkJobs(system.api(), system.nats.url, [...submitted.keys()], 60_000);
@@ -125,7 +107,7 @@ async function run(cluster: RunningCluster): Promise<void> {
     const writes = requests.filter(isWrite);
     const perJob = (count: number): string => (count / total).toFixed(2);
     const clusterCpu: string[] = [];
-    for (const [name, pid] of Object.entries(cluster.pids)) clusterCpu.push(`${name} ${(await usageOf(pid)).cpuSeconds.toFixed(1)} s`);
+    for (const [name, pid] of Object.entries(cluster.pids)) clusterCpu.push(`${name} ${(await cpuSeconds(pid)).toFixed(1)} s`);
 
     say(`${finished.size}/${total} final (${JSON.stringify(states)}) ${seconds.toFixed(1)} s after the first submit: ${(total / seconds).toFixed(1)} jobs/s end to end, ${sustained.toFixed(1)} jobs/s sustained (10th–90th percentile of completions)`);
     say(`submit → final: median ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms`);
@@ -136,14 +118,13 @@ async function run(cluster: RunningCluster): Promise<void> {
         const end = states?.get(to);
         return start === undefined || end === undefined ? [] : [end - start];
       });
-      const sorted = spans.sort((a, b) => a - b);
-      return `${from} → ${to} median ${quantile(sorted, 0.5).toFixed(0)} ms (p99 ${quantile(sorted, 0.99).toFixed(0)})`;
+      return `${from} → ${to} median ${quantile(spans, 0.5).toFixed(0)} ms (p99 ${quantile(spans, 0.99).toFixed(0)})`;
     };
     say(`where the time goes: ${phase('submit', 'starting')}; ${phase('starting', 'running')}; ${phase('running', 'succeeded')}`);
     say(`checker: ${JSON.stringify(report)}`);
     say(`controller API requests: ${requests.length} (${perJob(requests.length)}/job), writes ${writes.length} (${perJob(writes.length)}/job) — goal ≤ 3 writes/job`);
     for (const [request, count] of Object.entries(countByRequest(requests)).sort()) say(`  ${request.padEnd(28)} ${String(count).padStart(6)}  ${perJob(count)}/job`);
-    say(`controller: CPU ${(after.cpuSeconds - before.cpuSeconds).toFixed(1)} s during the run (${(((after.cpuSeconds - before.cpuSeconds) * 1000) / total).toFixed(1)} ms/job), peak RSS ${after.peakMiB.toFixed(0)} MiB`);
+    say(`controller: CPU ${cpuUsed.toFixed(1)} s during the run (${((cpuUsed * 1000) / total).toFixed(1)} ms/job), peak RSS ${peakMiB.toFixed(0)} MiB`);
     say(`control plane CPU since start: ${clusterCpu.join(', ')}; 2 cores × ${seconds.toFixed(0)} s = ${(2 * seconds).toFixed(0)} CPU-s available`);
     say(`kubelet stand-in served ${kubelet.served.length} log reads`);
   } finally {

@@ -3,8 +3,9 @@
 // (issue 5, `bench:k8s`) what the harness itself can do on this machine.
 //
 //   node test/k8s/raw-jobs-bench.ts [N=500] [concurrency=20]
-import { readFile } from 'node:fs/promises';
 import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { inClosedLoops } from '../../bench/lib/closed-loops.ts';
+import { cpuSeconds } from '../../bench/lib/proc.ts';
 import { startCluster } from '../../scripts/k8s-cluster.ts';
 
 const total = Number(process.argv[2] ?? 500);
@@ -29,16 +30,7 @@ try {
     },
   });
   const started = Date.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const index = next;
-        next += 1;
-        await batch.createNamespacedJob({ namespace, body: job(index) });
-      }
-    }),
-  );
+  await inClosedLoops(total, concurrency, async (index) => void (await batch.createNamespacedJob({ namespace, body: job(index) })));
   const created = Date.now();
   say(`created ${total} Jobs in ${((created - started) / 1000).toFixed(1)} s (${(total / ((created - started) / 1000)).toFixed(0)}/s)`);
   for (;;) {
@@ -53,8 +45,7 @@ try {
   // CPU seconds per component since it started (utime + stime from /proc; 100 ticks per second).
   const cpu: string[] = [];
   for (const [name, pid] of Object.entries(cluster.pids)) {
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-    cpu.push(`${name} ${((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1)} s`);
+    cpu.push(`${name} ${(await cpuSeconds(pid)).toFixed(1)} s`);
   }
   const self = process.cpuUsage();
   say(`CPU: ${cpu.join(', ')}, this client ${((self.user + self.system) / 1e6).toFixed(1)} s (2 cores × ${seconds.toFixed(0)} s = ${(2 * seconds).toFixed(0)} s available)`);

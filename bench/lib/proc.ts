@@ -1,5 +1,6 @@
-// Memory of live processes from /proc (Linux): RSS, its high-water mark, and the proportional share
-// (PSS) that counts pages shared between processes — such as the node binary all runners map — once.
+// Live processes from /proc (Linux): memory — RSS, its high-water mark, and the proportional share
+// (PSS) that counts pages shared between processes (such as the node binary all runners map) once —
+// and CPU time.
 import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcessMemory {
@@ -54,3 +55,10 @@ export async function childRunning(parent: number, script: string): Promise<numb
 }
 
 export const MiB = (kib: number): number => kib / 1024;
+
+/** User + system CPU seconds a live process has used (utime + stime, 100 ticks per second). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  // Fields after the command name, which may hold spaces: `pid (comm) state ppid …`.
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
