@@ -1,7 +1,7 @@
 import { buildJobManifest, jobName } from '@ferry/executor-kubernetes';
 import { FAKE_NAMESPACE } from './support/fake-apiserver.ts';
 import { MANIFEST, startHarness, type Harness } from './support/harness.ts';
-import { eventually, launchOf, pipelineOf, queuedJob } from './support/kube-objects.ts';
+import { condition, eventually, launchOf, pipelineOf, queuedJob, withStatus } from './support/kube-objects.ts';
 
 const JOBS = `/apis/batch/v1/namespaces/${FAKE_NAMESPACE}/jobs`;
 
@@ -51,11 +51,25 @@ describe('KubernetesExecutor: the Job API calls', () => {
     expect(fake.get('jobs', jobName(job.id))).toBeUndefined();
   });
 
-  it('forget merge-patches ttlSecondsAfterFinished once the Job is final in the record; a Job not in the cache is left alone', async () => {
+  it('forget leaves a Job that has not ended alone: the reconcile deletes it, a TTL would be a wasted write', async () => {
     const { executor, fake } = harness;
     const job = queuedJob();
     await executor.start(launchOf(job));
     await eventually(() => expect(executor.observe(job.tenant, job.id).phase).toBe('pending'));
+    executor.forget(job.tenant, job.id);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fake.requests.filter((request) => request.method === 'PATCH')).toEqual([]);
+  });
+
+  it('forget merge-patches ttlSecondsAfterFinished once the Job has ended and is final in the record; a Job not in the cache is left alone', async () => {
+    const { executor, fake } = harness;
+    const job = queuedJob();
+    await executor.start(launchOf(job));
+    await eventually(() => expect(executor.observe(job.tenant, job.id).phase).toBe('pending'));
+    const stored = fake.get('jobs', jobName(job.id));
+    if (stored === undefined) throw new Error('no Job');
+    fake.emit('jobs', 'MODIFIED', withStatus(stored, { failed: 1, conditions: [condition('Failed', 'BackoffLimitExceeded')] }));
+    await eventually(() => expect(executor.observe(job.tenant, job.id).phase).toBe('finished'));
 
     executor.forget(job.tenant, job.id);
     executor.forget(job.tenant, job.id); // still in flight: not sent twice

@@ -60,6 +60,10 @@ function failureReason(failure: V1JobCondition, attempt: number, maxAttempts: nu
   }
 }
 
+/** Whether the Job controller has ended the Job (condition Complete or Failed). */
+export function hasEnded(k8sJob: V1Job): boolean {
+  return condition(k8sJob, 'Complete') !== undefined || condition(k8sJob, 'Failed') !== undefined;
+}
 
 function condition(k8sJob: V1Job, type: string): V1JobCondition | undefined {
   return k8sJob.status?.conditions?.find((candidate) => candidate.type === type && candidate.status === 'True');

@@ -2,7 +2,7 @@ import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig
 import { jobKey, type Job, type JobExecutor } from '@ferry/contracts';
 import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '@ferry/executor';
 import type { Pipeline } from '@ferry/pipelines';
-import { observeKubernetesJob } from './attempt.observer.js';
+import { hasEnded, observeKubernetesJob } from './attempt.observer.js';
 import { buildFinalRecordedPatch, isFinalRecorded } from './final-recorded.patch.js';
 import { buildJobManifest, type JobManifestSettings } from './job-manifest.builder.js';
 import { KubernetesErrorKind, toKubernetesError } from './kubernetes-errors.js';
@@ -166,8 +166,8 @@ export class KubernetesExecutor implements Executor {
   }
 
   /**
-   * Ferry recorded the job's final state: let the TTL controller have the Job now (merge patch of
-   * `ttlSecondsAfterFinished`, marked as recorded), stop reading its logs, drop what was kept of it.
+   * Ferry recorded the job's final state: let the TTL controller have the ended Job now (merge patch
+   * of `ttlSecondsAfterFinished`, marked as recorded), stop reading its logs, drop what was kept of it.
    * Called on every reconcile of a final job, so the patch is sent only while the cache lacks it.
    */
   forget(tenant: string, jobId: string): void {
@@ -179,6 +179,10 @@ export class KubernetesExecutor implements Executor {
     if (k8sJob === undefined) return;
     this.#forgotten.add(key);
     if (isFinalRecorded(k8sJob) || k8sJob.metadata?.deletionTimestamp != null || this.#patching.has(key)) return;
+    // A Job that has not ended while its record is final (cancelled, past its start deadline) is
+    // deleted by the reconcile that follows: a TTL for it would be a wasted write, answered 404
+    // when the delete lands first.
+    if (!hasEnded(k8sJob)) return;
     this.#patching.add(key);
     this.#batch
       .patchNamespacedJob(
