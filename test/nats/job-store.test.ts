@@ -96,6 +96,29 @@ describe('JobStore', () => {
     expect(await jobs.listIds('initech')).toEqual(mine.map((job) => job.id).reverse());
   });
 
+  it('lists each id once while its records are being written', async () => {
+    const many = Array.from({ length: 300 }, () => queued('umbrella'));
+    await Promise.all(many.map((job) => jobs.create(job)));
+    const expected = many.map((job) => job.id).sort().reverse();
+    let writing = true;
+    const writer = (async () => {
+      for (let round = 0; writing; round += 1) {
+        const job = many[round % many.length]!;
+        await jobs.update('umbrella', job.id, (current) => ({ ...current, updatedAt: new Date().toISOString() }));
+      }
+    })();
+    try {
+      for (let listing = 0; listing < 20; listing += 1) {
+        expect(await jobs.listIds('umbrella')).toEqual(expected);
+        const keys = await jobs.listKeys();
+        expect(new Set(keys).size).toBe(keys.length);
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+
   it('rejects a malformed record instead of casting it', async () => {
     const job = queued();
     const handles = await ensureTopology(connection, DEFAULT_TOPOLOGY);

@@ -90,13 +90,7 @@ export class JobStore {
 
   /** Every record key in the bucket (a full resync). */
   async listKeys(): Promise<string[]> {
-    const keys: string[] = [];
-    try {
-      for await (const key of await this.kv.keys()) keys.push(key);
-    } catch (error) {
-      throw toDomainError(error);
-    }
-    return keys;
+    return [...(await this.distinctKeys('>'))];
   }
 
   /** Removes a record and its history (retention). */
@@ -110,16 +104,22 @@ export class JobStore {
 
   /** The ids of a tenant's jobs, newest first (ids are time-sortable). */
   async listIds(tenant: string): Promise<string[]> {
-    const ids: string[] = [];
+    const keys = await this.distinctKeys(`${tenant}.*`);
+    return [...keys].map((key) => key.slice(tenant.length + 1)).sort().reverse();
+  }
+
+  /**
+   * `kv.keys()` reads the bucket's stream with an ordered consumer until nothing is pending, so a
+   * record written while the listing runs is delivered again: the same key can come twice.
+   */
+  private async distinctKeys(filter: string): Promise<Set<string>> {
+    const keys = new Set<string>();
     try {
-      for await (const key of await this.kv.keys(`${tenant}.*`)) {
-        const jobId = key.slice(tenant.length + 1);
-        ids.push(jobId);
-      }
+      for await (const key of await this.kv.keys(filter)) keys.add(key);
     } catch (error) {
       throw toDomainError(error);
     }
-    return ids.sort().reverse();
+    return keys;
   }
 }
 
