@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Api } from '../support/api.ts';
+import { TEST_EXIT_RECORD_DIR } from '../support/controller.ts';
 import { checkJobs } from '../support/checker.ts';
-import { FerrySystem } from '../support/system.ts';
+import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
 
 let system: FerrySystem;
 let api: Api;
@@ -12,6 +15,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.stop();
 });
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function submitRunning(seconds: number): Promise<string> {
+  const response = await api.post<{ id: string }>('/v1/jobs', { pipeline: 'sleep', params: { seconds }, maxAttempts: 3 });
+  expect(response.status).toBe(202);
+  await waitForJob(api, response.body.id, (job) => job.state === 'running');
+  return response.body.id;
+}
 
 async function submit(count: number): Promise<string[]> {
   const accepted: string[] = [];
@@ -46,4 +58,29 @@ describe('controller faults', () => {
     expect(report).toMatchObject({ accepted: 100, final: 100, lost: 0, duplicated: 0, regressed: 0 });
     expect(report.states['succeeded']).toBe(100);
   }, 180_000);
+
+  // The runner leaves an exit record as it exits (decision 0008); without it, both attempts below
+  // would be declared lost and run again (attempt 2), though the first one had finished.
+  it('a runner that finished while its controller was frozen, then killed: the next controller records the exit, no second run', async () => {
+    const id = await submitRunning(0.4);
+    const frozen = system.controller;
+    process.kill(frozen.pid ?? 0, 'SIGSTOP');
+    // The runner finishes meanwhile: its stdin stays open (its controller is alive, only stopped).
+    await delay(2000);
+    await frozen.kill('SIGKILL');
+    system.controller = system.startController();
+    const job = await waitForJob(api, id, isFinal, 30_000);
+    expect(job).toMatchObject({ state: 'succeeded', attempt: 1 });
+    // A final job's exit records go with it.
+    await vi.waitFor(() => expect(existsSync(join(TEST_EXIT_RECORD_DIR, 'acme', id))).toBe(false));
+  }, 60_000);
+
+  it('a runner that finished while NATS was away: the controller steps down, leads again and records the exit, no second run', async () => {
+    const id = await submitRunning(0.3);
+    await system.nats.stop('SIGKILL');
+    await vi.waitFor(() => expect(system.controller.output).toContain('lost the controller lease'), { timeout: 20_000, interval: 100 });
+    await system.nats.resume();
+    const job = await waitForJob(api, id, isFinal, 60_000);
+    expect(job).toMatchObject({ state: 'succeeded', attempt: 1 });
+  }, 90_000);
 });

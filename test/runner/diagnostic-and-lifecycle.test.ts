@@ -110,6 +110,31 @@ describe('container', () => {
   });
 });
 
+describe('the exit record (FERRY_EXIT_RECORD)', () => {
+  const recordOf = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+
+  it('an exit by verdict leaves {attempt, exitCode, finishedAt, error} in the named file, its folder made', async () => {
+    const succeeded = join(scratch, 'exits', 'acme', 'ok', '1.json');
+    const ok = await runRunner({ spec: specOf('sleep', { seconds: 0 }), env: { FERRY_EXIT_RECORD: succeeded } });
+    expect(ok.code).toBe(0);
+    expect(recordOf(succeeded)).toEqual({ attempt: 1, exitCode: 0, finishedAt: expect.stringMatching(/^\d{4}-.*Z$/) });
+
+    const refused = join(scratch, 'exits', 'acme', 'bad', '1.json');
+    const bad = await runRunner({ spec: specOf('sleep', { seconds: -1 }), env: { FERRY_EXIT_RECORD: refused } });
+    expect(bad.code).toBe(2);
+    expect(recordOf(refused)).toMatchObject({ exitCode: 2, error: { reason: 'InvalidParams', message: expect.stringMatching(/seconds/) } });
+    expect((await readdir(join(scratch, 'exits', 'acme', 'bad'))).sort()).toEqual(['1.json']);
+  });
+
+  it('a stopped attempt leaves none: no record means nobody may take it for finished', async () => {
+    const path = join(scratch, 'exits', 'acme', 'stopped', '1.json');
+    const runner = RunnerProcess.start({ spec: specOf('sleep', { seconds: 0 }), env: { FERRY_WATCH_STDIN: '1', FERRY_EXIT_RECORD: path }, stdin: 'pipe' });
+    runner.child.stdin?.end();
+    expect((await runner.exited()).code).toBe(143);
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
 describe('stopping from outside', () => {
   it('SIGTERM stops a sleeping runner with 143', async () => {
     const runner = RunnerProcess.start({ spec: specOf('sleep', { seconds: 60 }) });

@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TEST_RESULT_SECRET } from './gateway.ts';
 import { CONTROLLER_MAIN, REPO_ROOT, TEST_CATALOG } from './paths.ts';
+
+/** Shared by every test controller, as by every controller of one machine. */
+export const TEST_EXIT_RECORD_DIR = join(tmpdir(), 'ferry-test-exit-records');
 
 export interface ControllerOptions {
   readonly natsUrl: string;
@@ -34,6 +39,7 @@ export class TestController {
         FERRY_RESULT_SECRET: TEST_RESULT_SECRET,
         FERRY_PIPELINES: TEST_CATALOG,
         FERRY_DATA_DIR: `${REPO_ROOT}/data`,
+        FERRY_EXIT_RECORD_DIR: TEST_EXIT_RECORD_DIR,
         FERRY_RETRY_BASE_SECONDS: '0.2',
         FERRY_RETRY_MAX_SECONDS: '1',
         FERRY_STOP_GRACE_SECONDS: '2',

@@ -20,6 +20,7 @@ export async function executorFactory(config: ControllerEnv, catalog: Catalog, i
         name: `local/${instance}`,
         runnerCommand: runnerCommand(config),
         stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
+        exitRecordDir: config.FERRY_EXIT_RECORD_DIR,
         baseEnv: {
           PATH: process.env['PATH'] ?? '/usr/bin:/bin',
           [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,

@@ -81,4 +81,36 @@ describe('Lifecycle', () => {
     expect(process.exits).toEqual([143]);
     expect(warnings).toContain('runner: cleanup failed: rm failed');
   });
+
+  it('runs the exit hook with the code and the error report right before an exit by verdict, never on a stop', async () => {
+    const process = new FakeProcess();
+    const hooked: Array<[number, unknown, number]> = [];
+    const lifecycle = new Lifecycle(output, process);
+    lifecycle.onExit((code, error) => hooked.push([code, error, process.exits.length]));
+    lifecycle.finish(2, { reason: 'SourceRefused', message: 'refused' });
+    await vi.waitFor(() => expect(process.exits).toEqual([2]));
+    expect(hooked).toEqual([[2, { reason: 'SourceRefused', message: 'refused' }, 0]]);
+
+    const stopped = new FakeProcess();
+    const input = new FakeInput();
+    const stopping = new Lifecycle(output, stopped);
+    stopping.onExit(() => hooked.push([-1, undefined, 0]));
+    stopping.watchInput(input);
+    stopping.finish(0);
+    input.emit('end');
+    await vi.waitFor(() => expect(stopped.exits).toEqual([143]));
+    expect(hooked).toHaveLength(1);
+  });
+
+  it('exits with the verdict even when the exit hook throws', async () => {
+    const process = new FakeProcess();
+    const warnings: string[] = [];
+    const lifecycle = new Lifecycle({ ...output, warn: (line) => warnings.push(line) }, process);
+    lifecycle.onExit(() => {
+      throw new Error('disk full');
+    });
+    lifecycle.finish(0);
+    await vi.waitFor(() => expect(process.exits).toEqual([0]));
+    expect(warnings).toContain('runner: exit hook failed: disk full');
+  });
 });

@@ -1,4 +1,4 @@
-import { ExitCode } from '@ferry/contracts/runner';
+import { ExitCode, type JobErrorReport } from '@ferry/contracts/runner';
 import { errorMessage } from './runner.failure.js';
 import type { RunnerOutput } from './runner.output.js';
 
@@ -6,6 +6,9 @@ import type { RunnerOutput } from './runner.output.js';
 export type StopCause = 'SIGTERM' | 'SIGINT' | 'stdin closed';
 
 export type StopHook = () => void | Promise<void>;
+
+/** Runs as the attempt exits by its own verdict, right before the exit (synchronously). */
+export type ExitHook = (code: number, error: JobErrorReport | undefined) => void;
 
 /** How long stop hooks (a child's own SIGTERM grace, above all) may take before the runner exits anyway. */
 const STOP_HOOKS_DEADLINE_MS = 10_000;
@@ -29,6 +32,7 @@ interface InputPort {
 export class Lifecycle {
   readonly #controller = new AbortController();
   readonly #hooks = new Set<StopHook>();
+  #exitHook: ExitHook | undefined;
   #stopping = false;
 
   constructor(
@@ -64,17 +68,29 @@ export class Lifecycle {
     return () => this.#hooks.delete(hook);
   }
 
+  /** Runs `hook` when the attempt exits by its own verdict (never when stopped from outside). */
+  onExit(hook: ExitHook): void {
+    this.#exitHook = hook;
+  }
+
   /**
    * The pipeline's outcome; ignored while stopping, since stop() is about to exit 143. The exit
    * waits one turn of the event loop, in which an end of stdin that is already there (the
    * controller died while this runner was starting or finishing) is read and wins: a restarted
    * controller runs the attempt again, so this copy must not complete too. A quick pipeline (a
-   * 0 s sleep) would otherwise finish without ever yielding to I/O.
+   * 0 s sleep) would otherwise finish without ever yielding to I/O. Past that turn the verdict is
+   * final: the exit hook and the exit run together, with nothing in between that could stop them.
    */
-  finish(code: number): void {
+  finish(code: number, error?: JobErrorReport): void {
     if (this.#stopping) return;
     setImmediate(() => {
-      if (!this.#stopping) this.process.exit(code);
+      if (this.#stopping) return;
+      try {
+        this.#exitHook?.(code, error);
+      } catch (hookError) {
+        this.output.warn(`runner: exit hook failed: ${errorMessage(hookError)}`);
+      }
+      this.process.exit(code);
     });
   }
 

@@ -20,6 +20,8 @@ export interface RunnerConfig {
   readonly allowCidrs: readonly Cidr[];
   /** The executor holds our stdin open; its end means the controller is gone, so the attempt stops. */
   readonly watchStdin: boolean;
+  /** Local mode: where to leave the exit record for a controller that misses the exit. */
+  readonly exitRecord: string | undefined;
   /** DuckDB `memory_limit`; past it, operators spill to the temp folder, then fail. */
   readonly duckdbMemoryLimit: string;
   readonly duckdbThreads: number;
@@ -53,6 +55,7 @@ export function loadRunnerConfig(env: RunnerEnv, defaultTmpDir: string = tmpdir(
     allowLoopback: read(RUNNER_ENV.allowLoopback, false, parseBoolean, '"true" or "false"'),
     allowCidrs: read(RUNNER_ENV.allowCidrs, [], parseCidrList, 'a comma-separated list of CIDRs, e.g. 10.0.0.0/8,fd00::/8'),
     watchStdin: read(RUNNER_ENV.watchStdin, false, parseBoolean, '"1" or "0"'),
+    exitRecord: read<string | undefined>(RUNNER_ENV.exitRecord, undefined, absolutePath, 'an absolute path'),
     duckdbMemoryLimit: read(RUNNER_ENV.duckdbMemoryLimit, '1GB', (value) => (MEMORY_LIMIT.test(value) ? value : undefined), 'a size such as 512MB or 2GiB'),
     duckdbThreads: read(RUNNER_ENV.duckdbThreads, 2, (value) => integerIn(value, 1, 1024), 'an integer from 1 to 1024'),
     sourceMaxBytes: read(RUNNER_ENV.sourceMaxBytes, 10 * GiB, (value) => integerIn(value, 1, Number.MAX_SAFE_INTEGER), 'a positive number of bytes'),

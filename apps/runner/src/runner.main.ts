@@ -1,8 +1,9 @@
+import { writeExitRecord } from './exit-record.writer.js';
 import { Lifecycle } from './lifecycle.js';
 import { PIPELINES } from './pipelines/pipeline.js';
 import { loadRunnerConfig } from './runner.config.js';
 import { RunnerFailure, UNKNOWN_FAILURE_EXIT } from './runner.failure.js';
-import { createProcessOutput } from './runner.output.js';
+import { ERROR_MESSAGE_MAX, createProcessOutput, truncate } from './runner.output.js';
 import { readRunnerSpec } from './runner-spec.reader.js';
 
 /** One attempt of one job: read the spec, run its pipeline, say why if it failed, exit with the code. */
@@ -17,6 +18,12 @@ export async function runAttempt(): Promise<void> {
     const config = loadRunnerConfig(process.env);
     if (config.watchStdin) lifecycle.watchInput(process.stdin);
     const spec = readRunnerSpec(process.env);
+    const exitRecord = config.exitRecord;
+    if (exitRecord !== undefined) {
+      lifecycle.onExit((exitCode, error) =>
+        writeExitRecord(exitRecord, { attempt: spec.attempt, exitCode, finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) }),
+      );
+    }
     output.log(`runner: job ${spec.id} attempt ${spec.attempt}: pipeline ${spec.pipeline} (${spec.kind})`);
     const pipeline = await PIPELINES[spec.kind]();
     lifecycle.finish(await pipeline({ spec, config, output, lifecycle }));
@@ -24,8 +31,9 @@ export async function runAttempt(): Promise<void> {
     if (lifecycle.stopping) return;
     if (error instanceof RunnerFailure) {
       output.warn(`runner: ${error.message}`);
-      output.error({ reason: error.reason, message: error.message });
-      lifecycle.finish(error.exitCode);
+      const report = { reason: error.reason, message: truncate(error.message, ERROR_MESSAGE_MAX) };
+      output.error(report);
+      lifecycle.finish(error.exitCode, report);
       return;
     }
     output.warn(`runner: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

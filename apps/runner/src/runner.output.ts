@@ -1,7 +1,7 @@
 import { formatErrorLine, formatProgressLine, type JobErrorReport, type JobProgress } from '@ferry/contracts/runner';
 
 /** Limits of the protocol's schemas (contracts): a longer message would turn the marker into a log line. */
-const ERROR_MESSAGE_MAX = 2048;
+export const ERROR_MESSAGE_MAX = 2048;
 const PROGRESS_MESSAGE_MAX = 1024;
 
 /** Where the runner says what happens: log lines, progress markers, the error marker (DESIGN §3). */

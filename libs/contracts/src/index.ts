@@ -5,6 +5,7 @@ export * from './dto/list-jobs.query.js';
 export * from './env.parser.js';
 export * from './errors.js';
 export * from './exit-codes.js';
+export * from './exit-record.js';
 export * from './identifiers.js';
 export * from './job-reason.js';
 export * from './job-state.js';

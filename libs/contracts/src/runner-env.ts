@@ -12,6 +12,8 @@ export const RUNNER_ENV = {
   allowCidrs: 'FERRY_SOURCE_ALLOW_CIDRS',
   /** `1` when the executor keeps the runner's stdin open: its end means the controller is gone. */
   watchStdin: 'FERRY_WATCH_STDIN',
+  /** Local mode: the file the runner writes its `ExitRecord` to as it exits by its own verdict. */
+  exitRecord: 'FERRY_EXIT_RECORD',
   duckdbMemoryLimit: 'FERRY_DUCKDB_MEMORY_LIMIT',
   duckdbThreads: 'FERRY_DUCKDB_THREADS',
   sourceMaxBytes: 'FERRY_SOURCE_MAX_BYTES',

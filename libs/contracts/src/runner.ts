@@ -4,6 +4,7 @@
  * starts once per job, and every millisecond of import is dispatch latency.
  */
 export * from './exit-codes.js';
+export * from './exit-record.format.js';
 export * from './job-reason.js';
 export * from './runner-env.js';
 export * from './runner-protocol.format.js';

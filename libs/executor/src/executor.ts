@@ -72,6 +72,13 @@ export interface Executor {
   describe(tenant: string, jobId: string): JobExecutor;
   start(launch: AttemptLaunch): Promise<void>;
   observe(tenant: string, jobId: string): AttemptObservation;
+  /**
+   * Looks for what an attempt this executor has no memory of left behind — its controller died, or
+   * this one stepped down, between the attempt's end and the record of it — so that `observe`
+   * reports the attempt as exited instead of absent. Executors whose view outlives the controller
+   * (a Kubernetes Job's status) need none.
+   */
+  recover?(tenant: string, jobId: string, attempt: number): Promise<void>;
   /** Asks the attempt to stop (SIGTERM), then forces it after the grace period. */
   stop(tenant: string, jobId: string): Promise<void>;
   /** Drops what the executor remembers of a finished job. */

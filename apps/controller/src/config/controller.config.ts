@@ -39,6 +39,11 @@ const ControllerEnvSchema = Type.Object({
   FERRY_PIPELINES: Type.String({ minLength: 1, default: repo('pipelines/catalog.yaml') }),
   /** Local mode: `file://` sources must lie below this folder. */
   FERRY_DATA_DIR: Type.String({ minLength: 1, default: repo('data') }),
+  /**
+   * Local mode: where runners leave their exit records, read by a controller that missed an exit
+   * (decision 0008). Every controller of the machine must use the same folder.
+   */
+  FERRY_EXIT_RECORD_DIR: Type.String({ minLength: 1, default: repo('.ferry/exits') }),
   /** Attempts running at once, in all and per tenant (local executor). */
   FERRY_MAX_CONCURRENT: Type.Integer({ minimum: 1, default: Math.max(2, cpus().length * 2) }),
   FERRY_MAX_CONCURRENT_PER_TENANT: Type.Optional(Type.Integer({ minimum: 1 })),

@@ -433,9 +433,30 @@ describe('decide: an attempt owned by another controller (lost with it)', () => 
     const decision = decide(input(record, absent, 30));
     expect(decision).toEqual(startNext(2));
     expectAllowed(record, decision);
-    // What this executor may remember of the same attempt number does not make it ours.
+    // A process this executor may see under the same attempt number does not make the attempt ours.
     expect(decide(input(record, runningObs(1), 30))).toEqual(startNext(2));
-    expect(decide(input(record, exitedObs(1, 0, 20), 30))).toEqual(startNext(2));
+  });
+
+  // The local executor reads the exit record the runner left (`recover`): the attempt ended while
+  // nobody could record it, and its end is judged as if its own controller had seen it.
+  it.each([
+    { name: 'running, exit 0 → succeeded', job: () => running({ owner: OTHER }), exit: exitedObs(1, 0, 20), change: { state: 'succeeded', reason: null, message: null } },
+    { name: 'starting, exit 0 → first recorded as running', job: () => starting({ owner: OTHER }), exit: exitedObs(1, 0, 20), change: { state: 'running' } },
+    {
+      name: 'running, exit 2 → failed with the reason it gave',
+      job: () => running({ owner: OTHER }),
+      exit: exitedObs(1, 2, 20, { error: { reason: 'SourceRefused', message: 'refused' } }),
+      change: { state: 'failed', reason: 'SourceRefused', message: 'refused (exit code 2)' },
+    },
+  ])('an exit recovered from its record, $name', ({ job, exit, change }) => {
+    const record = job();
+    const decision = decide(input(record, exit, 30));
+    expect(decision).toEqual({ kind: 'transition', change });
+    expectAllowed(record, decision);
+  });
+
+  it('an exit recovered for an earlier attempt says nothing of the current one', () => {
+    expect(decide(input(running({ attempt: 2, owner: OTHER }), exitedObs(1, 0, 20), 30))).toEqual(startNext(3));
   });
 
   it('the last attempt lost → failed/BackoffLimitExceeded', () => {
@@ -593,10 +614,11 @@ describe('decide: properties over generated inputs', () => {
     for (const { input: i, decision } of cases) {
       if (!i.job.cancelRequested || isFinalState(i.job.state)) continue;
       const o = i.observation;
-      const endedOwnAttempt = o.phase === 'exited' && o.attempt === i.job.attempt && i.job.executor?.name === ME.name;
+      // Whoever started it: an exit this executor sees is its own or one recovered from the exit record.
+      const endedAttempt = o.phase === 'exited' && o.attempt === i.job.attempt;
       if (decision.kind === 'stop') expect(i.observation).toMatchObject({ phase: 'running', attempt: i.job.attempt });
-      else if (endedOwnAttempt && decision.kind === 'transition' && decision.change.state === 'running') expect(i.job.state).toBe('starting');
-      else if (endedOwnAttempt && decision.kind === 'transition' && decision.change.state === 'succeeded') expect(o.phase === 'exited' && o.exitCode).toBe(0);
+      else if (endedAttempt && decision.kind === 'transition' && decision.change.state === 'running') expect(i.job.state).toBe('starting');
+      else if (endedAttempt && decision.kind === 'transition' && decision.change.state === 'succeeded') expect(o.phase === 'exited' && o.exitCode).toBe(0);
       else if (decision.kind === 'transition' && decision.change.state === 'failed') expect(decision.change.reason).toBe(JobReason.DeadlineExceeded);
       else expect(decision).toMatchObject({ kind: 'transition', change: { state: 'cancelled', reason: JobReason.Cancelled } });
     }
@@ -627,10 +649,10 @@ describe('decide: properties over generated inputs', () => {
     }
   });
 
-  it('a permanent exit (2) of the current owned attempt is never retried', () => {
+  it('a permanent exit (2) of the current attempt is never retried, whoever started it', () => {
     for (const { input: i, decision } of cases) {
       const o = i.observation;
-      if (o.phase !== 'exited' || o.exitCode !== 2 || o.attempt !== i.job.attempt || i.job.executor?.name !== ME.name || isFinalState(i.job.state)) continue;
+      if (o.phase !== 'exited' || o.exitCode !== 2 || o.attempt !== i.job.attempt || isFinalState(i.job.state)) continue;
       expect(decision.kind).toBe('transition');
       // From `starting` the attempt is first recorded as running; from `running` it fails (or is cancelled).
       if (decision.kind === 'transition') expect(i.job.state === 'starting' ? ['running'] : ['failed', 'cancelled']).toContain(decision.change.state);

@@ -87,7 +87,9 @@ function decideActive(input: DecisionInput): Decision {
   const deadlineMs = Date.parse(job.startedAt ?? job.updatedAt) + job.timeoutSeconds * SECOND;
   const ownsAttempt = job.executor?.name === input.executor.name && job.executor.kind === input.executor.kind;
   const seen = observation.phase === 'running' || observation.phase === 'exited' ? observation : undefined;
-  const current = ownsAttempt && seen !== undefined && seen.attempt === job.attempt ? seen : undefined;
+  // An exit is evidence whoever started the attempt: one recovered from its exit record belongs to
+  // a controller that died (or stepped down) before recording it.
+  const current = seen !== undefined && seen.attempt === job.attempt && (ownsAttempt || seen.phase === 'exited') ? seen : undefined;
   // An attempt that has ended is judged by when it ended, not by when we look.
   const pastDeadline = (current?.phase === 'exited' ? current.finishedAt.getTime() : now.getTime()) >= deadlineMs;
 

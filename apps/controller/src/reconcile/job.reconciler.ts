@@ -65,9 +65,17 @@ export class JobReconciler {
       // The message id is the record's revision, so a redelivered submission is announced once.
       await this.events.publish('state', stored.job, stored.revision, this.clock());
     }
+    await this.recoverAttempt(stored.job);
     const now = this.clock();
     const decision = this.decideFor(stored.job, now);
     await this.apply(key, stored, decision, now);
+  }
+
+  /** An attempt in the record that the executor knows nothing of may have left an exit record. */
+  private async recoverAttempt(job: Job): Promise<void> {
+    if (this.executor.recover === undefined || (job.state !== 'starting' && job.state !== 'running')) return;
+    if (this.executor.observe(job.tenant, job.id).phase !== 'absent') return;
+    await this.executor.recover(job.tenant, job.id, job.attempt);
   }
 
   private decideFor(job: Job, now: Date): Decision {

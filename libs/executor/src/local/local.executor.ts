@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { RUNNER_ENV, jobKey, parseRunnerLine, type JobErrorReport, type JobExecutor, type LogEntry } from '@ferry/contracts';
+import { RUNNER_ENV, jobKey, parseExitRecord, parseRunnerLine, type JobErrorReport, type JobExecutor, type LogEntry } from '@ferry/contracts';
 import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '../executor.js';
 
 export interface LocalExecutorOptions {
@@ -12,11 +14,17 @@ export interface LocalExecutorOptions {
   readonly stopGraceMs: number;
   /** Environment every attempt gets (PATH, data folder, source policy, DuckDB limits). */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /**
+   * Where runners leave their exit records (`<tenant>/<job id>/<attempt>.json`), read back by
+   * `recover`. Every controller on the machine must use the same folder.
+   */
+  readonly exitRecordDir: string;
 }
 
 interface Attempt {
   readonly attempt: number;
-  readonly child: ChildProcess;
+  /** Absent for an attempt known only from its exit record. */
+  readonly child: ChildProcess | undefined;
   readonly startedAt: Date;
   stopping: boolean;
   error: JobErrorReport | undefined;
@@ -59,6 +67,7 @@ export class LocalExecutor implements Executor {
         ...launch.env,
         [RUNNER_ENV.job]: JSON.stringify(launch.spec),
         [RUNNER_ENV.watchStdin]: '1',
+        [RUNNER_ENV.exitRecord]: this.exitRecordPath(launch.tenant, launch.jobId, launch.attempt),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -92,30 +101,60 @@ export class LocalExecutor implements Executor {
     return { phase: 'exited', attempt: attempt.attempt, ...attempt.exit, error: attempt.error };
   }
 
+  /**
+   * Reads the exit record of an attempt this executor neither runs nor remembers. A runner writes
+   * one only as it exits by its own verdict, so no record means the attempt was stopped or killed.
+   */
+  async recover(tenant: string, jobId: string, attempt: number): Promise<void> {
+    const key = jobKey(tenant, jobId);
+    if (this.#attempts.has(key)) return;
+    const text = await readFile(this.exitRecordPath(tenant, jobId, attempt), 'utf8').catch(() => undefined);
+    const record = text === undefined ? undefined : parseExitRecord(text, attempt);
+    if (record === undefined || this.#attempts.has(key)) return;
+    const finishedAt = new Date(record.finishedAt);
+    this.#attempts.set(key, {
+      attempt,
+      child: undefined,
+      startedAt: finishedAt,
+      stopping: false,
+      error: record.error,
+      exit: { exitCode: record.exitCode, signal: null, finishedAt },
+    });
+  }
+
   stop(tenant: string, jobId: string): Promise<void> {
     const attempt = this.#attempts.get(jobKey(tenant, jobId));
-    if (attempt === undefined || attempt.exit !== undefined || attempt.stopping) return Promise.resolve();
+    const child = attempt?.child;
+    if (attempt === undefined || child === undefined || attempt.exit !== undefined || attempt.stopping) return Promise.resolve();
     attempt.stopping = true;
-    attempt.child.kill('SIGTERM');
+    child.kill('SIGTERM');
     const force = setTimeout(() => {
-      if (attempt.exit === undefined) attempt.child.kill('SIGKILL');
+      if (attempt.exit === undefined) child.kill('SIGKILL');
     }, this.options.stopGraceMs);
     force.unref();
     return Promise.resolve();
   }
 
+  /** The job is final: drop what is known of it, exit records included. */
   forget(tenant: string, jobId: string): void {
     const key = jobKey(tenant, jobId);
-    if (this.#attempts.get(key)?.exit !== undefined) this.#attempts.delete(key);
+    const attempt = this.#attempts.get(key);
+    if (attempt !== undefined && attempt.exit === undefined) return;
+    this.#attempts.delete(key);
+    void rm(join(this.options.exitRecordDir, tenant, jobId), { recursive: true, force: true }).catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    const live = [...this.#attempts.values()].filter((attempt) => attempt.exit === undefined);
-    for (const attempt of live) {
-      attempt.child.stdin?.end();
-      attempt.child.kill('SIGTERM');
+    const live = [...this.#attempts.values()].flatMap((attempt) => (attempt.exit === undefined && attempt.child !== undefined ? [attempt.child] : []));
+    for (const child of live) {
+      child.stdin?.end();
+      child.kill('SIGTERM');
     }
-    await Promise.all(live.map((attempt) => new Promise((resolve) => (attempt.exit === undefined ? attempt.child.once('exit', resolve) : resolve(undefined)))));
+    await Promise.all(live.map((child) => new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve(undefined)))));
+  }
+
+  private exitRecordPath(tenant: string, jobId: string, attempt: number): string {
+    return join(this.options.exitRecordDir, tenant, jobId, `${attempt}.json`);
   }
 
   /** Reads one output stream line by line, in order, until it ends. */
