@@ -15,9 +15,9 @@ import { problemViolation } from './support/problem.ts';
 // then reads every recorded exchange itself: no 5xx, every error a problem document, nothing stored
 // that no 202 announced, and the gateway still ready.
 //
-// Checks: all of schemathesis' built-in ones except `unsupported_method` and
-// `allow_header_conformance`: DESIGN §4 answers a method a route does not have as an unknown route
-// (404 problem), not 405 + Allow. `positive_data_acceptance` also takes 422 from POST /v1/jobs: the
+// Checks: all of schemathesis' built-in ones (a method a path does not have is a 405 problem with
+// `Allow`, which `unsupported_method` and `allow_header_conformance` judge), but one:
+// `positive_data_acceptance` also takes 422 from POST /v1/jobs: the
 // document states shape and the global bounds (a miss is a 400), while the catalog (which pipeline,
 // its params schema, its maxima) decides the rest at run time (a miss is a 422, DESIGN §4). And
 // `ensure_resource_availability` is off: a job just created has no result yet, a documented 404,
@@ -89,7 +89,7 @@ describe('schemathesis against /openapi.json', () => {
         '--checks',
         'all',
         '--exclude-checks',
-        'unsupported_method,allow_header_conformance,ensure_resource_availability',
+        'ensure_resource_availability',
         '--request-timeout',
         '30',
         '--generation-database',

@@ -103,6 +103,22 @@ describe('public routes (no key)', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
+
+  it.each([
+    ['DELETE', '/v1/jobs', 'GET, HEAD, POST'],
+    ['PUT', '/v1/jobs/01jq0000000000000000000001', 'GET, HEAD'],
+    ['GET', '/v1/jobs/01jq0000000000000000000001/cancel', 'POST'],
+    ['OPTIONS', '/v1/pipelines', 'GET, HEAD'],
+    ['PATCH', '/echo', 'POST'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['GET', '/internal/v1/results/acme/01jq0000000000000000000001/1', 'PUT'],
+  ])('%s %s, a path with other methods, is a 405 problem with Allow: %s (before auth)', async (method, path, allow) => {
+    const response = await fetch(`${gateway.url}${path}?x=1`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ type: 'urn:ferry:problem:method_not_allowed', status: 405, detail: expect.stringContaining(allow) });
+  });
 });
 
 describe('bad input is a 4xx problem, never a 500 or another format', () => {

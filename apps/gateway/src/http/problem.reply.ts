@@ -13,5 +13,6 @@ export function sendProblem(reply: FastifyReply, error: FerryError | undefined):
       : problemOf(error);
   if (reply.sent || reply.raw.headersSent) return;
   if (error?.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
+  if (error?.allow !== undefined) void reply.header('allow', error.allow.join(', '));
   void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }

@@ -7,6 +7,7 @@ describe('problemOf', () => {
     [ErrorCode.MalformedMessage, 400, 'Bad request'],
     [ErrorCode.Unauthorized, 401, 'Unauthorized'],
     [ErrorCode.NotFound, 404, 'Not found'],
+    [ErrorCode.MethodNotAllowed, 405, 'Method not allowed'],
     [ErrorCode.Conflict, 409, 'Conflict'],
     [ErrorCode.PayloadTooLarge, 413, 'Payload too large'],
     [ErrorCode.HeaderTooLarge, 431, 'Request header fields too large'],

@@ -17,6 +17,7 @@ const HTTP_OF: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.MalformedMessage]: { status: 400, title: 'Bad request' },
   [ErrorCode.Unauthorized]: { status: 401, title: 'Unauthorized' },
   [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
+  [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
   [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
   [ErrorCode.HeaderTooLarge]: { status: 431, title: 'Request header fields too large' },
