@@ -22,6 +22,8 @@ export class TestGateway {
   #output = '';
 
   readonly url: string;
+  /** The exit code, `null` when a signal ended it. */
+  readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
   private constructor(url: string, child: ChildProcess) {
@@ -29,6 +31,7 @@ export class TestGateway {
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
   static async start(options: GatewayOptions): Promise<TestGateway> {
@@ -67,11 +70,10 @@ export class TestGateway {
     }
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.child.kill(signal);
-    return exited;
+  /** Signals the process unless it has already exited (a kill -9 included), and waits for its exit. */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
   }
 
   private capture(chunk: Buffer): void {
