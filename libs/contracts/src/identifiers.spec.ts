@@ -37,6 +37,18 @@ describe('newJobId', () => {
   });
 });
 
+describe('newJobId randomness (a pooled buffer of crypto bytes, refilled every 256 ids)', () => {
+  it('gives distinct random parts, every character of the alphabet in every position', () => {
+    const start = FUTURE + 3 * 365 * 86_400_000;
+    const randomParts = Array.from({ length: 3_000 }, (_, index) => newJobId(start + index).slice(10));
+    expect(new Set(randomParts).size).toBe(randomParts.length);
+    for (let position = 0; position < 16; position += 1) {
+      const seen = new Set(randomParts.map((part) => part[position]));
+      expect(seen.size, `position ${position}`).toBe(32);
+    }
+  });
+});
+
 describe('isJobId', () => {
   it.each([
     ['01arz3ndektsv4rrffq69g5fav', true],

@@ -25,6 +25,9 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
     timeout: 5_000,
+    // By default every request builds two Error objects with stack traces up front, in case it
+    // fails: 10% of the gateway's CPU at intake. Our errors are mapped and logged where they land.
+    noAsyncTraces: true,
   });
 }
 
