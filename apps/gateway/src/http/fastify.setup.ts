@@ -41,4 +41,3 @@ function answerWrongMethods(fastify: FastifyInstance): void {
     done(new FerryError(ErrorCode.MethodNotAllowed, `${request.method} is not a method of ${path}; it has ${allow.join(', ')}`, { allow }));
   });
 }
-
