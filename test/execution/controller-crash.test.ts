@@ -62,11 +62,11 @@ describe('controller faults', () => {
   // The runner leaves an exit record as it exits (decision 0008); without it, both attempts below
   // would be declared lost and run again (attempt 2), though the first one had finished.
   it('a runner that finished while its controller was frozen, then killed: the next controller records the exit, no second run', async () => {
-    const id = await submitRunning(0.4);
+    const id = await submitRunning(1);
     const frozen = system.controller;
     process.kill(frozen.pid ?? 0, 'SIGSTOP');
     // The runner finishes meanwhile: its stdin stays open (its controller is alive, only stopped).
-    await delay(2000);
+    await delay(2500);
     await frozen.kill('SIGKILL');
     system.controller = system.startController();
     const job = await waitForJob(api, id, isFinal, 30_000);
@@ -76,7 +76,11 @@ describe('controller faults', () => {
   }, 60_000);
 
   it('a runner that finished while NATS was away: the controller steps down, leads again and records the exit, no second run', async () => {
-    const id = await submitRunning(0.3);
+    // A 10 s lease: the controller steps down at least 3.3 s after NATS goes, well after its runner's
+    // 1 s sleep ends (with the suite's 3 s lease a loaded machine could make the two race).
+    await system.controller.kill();
+    system.controller = system.startController({ FERRY_LEASE_SECONDS: '10' });
+    const id = await submitRunning(1);
     await system.nats.stop('SIGKILL');
     await vi.waitFor(() => expect(system.controller.output).toContain('lost the controller lease'), { timeout: 20_000, interval: 100 });
     await system.nats.resume();
