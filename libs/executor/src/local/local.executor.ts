@@ -135,11 +135,15 @@ export class LocalExecutor implements Executor {
     return Promise.resolve();
   }
 
-  /** The job is final: drop what is known of it, exit records included. */
+  /**
+   * The job is final: drop what is known of it, and its exit records with it. Only a job this
+   * executor ran or recovered can have records (the reconciler forgets every final job at each
+   * full resync, so an unknown one must cost no I/O).
+   */
   forget(tenant: string, jobId: string): void {
     const key = jobKey(tenant, jobId);
     const attempt = this.#attempts.get(key);
-    if (attempt !== undefined && attempt.exit === undefined) return;
+    if (attempt === undefined || attempt.exit === undefined) return;
     this.#attempts.delete(key);
     void rm(join(this.options.exitRecordDir, tenant, jobId), { recursive: true, force: true }).catch(() => undefined);
   }
