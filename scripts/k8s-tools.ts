@@ -13,6 +13,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createDirAtomically } from './lib/atomic-dir.ts';
+import { commandRuns } from './lib/command.ts';
 import { cacheDir } from './lib/nats-server.ts';
 
 const run = promisify(execFile);
@@ -186,12 +187,7 @@ export async function ensureK8sTools(log: Log = silent): Promise<K8sTools> {
 
 async function findPython(): Promise<string> {
   for (const candidate of ['python3', 'python']) {
-    try {
-      await run(candidate, ['-m', 'pip', '--version']);
-      return candidate;
-    } catch {
-      // try the next one
-    }
+    if (await commandRuns(candidate, ['-m', 'pip', '--version'])) return candidate;
   }
   throw new Error(
     `The Kubernetes JSON schemas come from PyPI (kubernetes-validate ${KUBERNETES_VALIDATE_VERSION}) and no python3 with pip was found. ` +
@@ -200,9 +196,7 @@ async function findPython(): Promise<string> {
 }
 
 async function requireCommand(command: string, hint: string): Promise<void> {
-  try {
-    await run(command, ['version']);
-  } catch {
+  if (!(await commandRuns(command, ['version']))) {
     throw new Error(`${command} is needed to install the Kubernetes tools and was not found. ${hint}`);
   }
 }

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { commandRuns } from '../../scripts/lib/command.ts';
 import { freePort, isListening } from '../../scripts/lib/nats-server.ts';
 import { BenchProcess, sleep } from './processes.ts';
 
@@ -20,23 +21,15 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-async function hasRedis(): Promise<boolean> {
-  try {
-    await run('redis-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function ensureRedis(log: (line: string) => void): Promise<void> {
-  if (await hasRedis()) return;
+  if (await commandRuns('redis-server', ['--version'])) return;
   log('redis-server missing: installing it from Debian (apt-get install -y redis-server)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await run('apt-get', ['update'], { env, maxBuffer: 64 * 1024 * 1024 });
   await run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { env, maxBuffer: 64 * 1024 * 1024 });
   // Debian's package may start a system-wide service; the bench uses only its own processes.
-  if (!(await hasRedis())) throw new Error('redis-server is still missing after apt-get install');
+  if (!(await commandRuns('redis-server', ['--version']))) throw new Error('redis-server is still missing after apt-get install');
 }
 
 export async function startRedis(fsync: RedisFsync): Promise<RunningRedis> {

@@ -7,6 +7,7 @@ import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { commandRuns } from './command.ts';
 
 const run = promisify(execFile);
 
@@ -49,7 +50,7 @@ export async function ensureNatsServer(log: (line: string) => void = () => undef
   if (recentEnough(await versionOf('nats-server'))) return 'nats-server';
   const cached = cachedBinary();
   if (existsSync(cached) && recentEnough(await versionOf(cached))) return cached;
-  if (!(await hasGo())) {
+  if (!(await commandRuns('go', ['version']))) {
     throw new Error(
       `nats-server ${NATS_SERVER_VERSION} is needed and Go is not installed to build it. Install Go, or run:\n` +
         `  CGO_ENABLED=0 GOBIN=${join(cacheDir(), 'bin', `nats-server-${NATS_SERVER_VERSION}`)} go install github.com/nats-io/nats-server/v2@${NATS_SERVER_VERSION}\n` +
@@ -65,14 +66,6 @@ export async function ensureNatsServer(log: (line: string) => void = () => undef
   return cached;
 }
 
-async function hasGo(): Promise<boolean> {
-  try {
-    await run('go', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
