@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_RESULT_SECRET } from './gateway.ts';
 import { CONTROLLER_MAIN, REPO_ROOT, TEST_CATALOG } from './paths.ts';
+import { ServiceProcess } from './service-process.ts';
 
 /** Shared by every test controller, as by every controller of one machine. */
 export const TEST_EXIT_RECORD_DIR = join(tmpdir(), 'ferry-test-exit-records');
@@ -18,16 +19,10 @@ export interface ControllerOptions {
  * a short stop grace and lease, the test catalog (which adds a container pipeline).
  */
 export class TestController {
-  #output = '';
-  readonly exited: Promise<number | null>;
+  private readonly service: ServiceProcess;
 
-  private readonly child: ChildProcess;
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  private constructor(service: ServiceProcess) {
+    this.service = service;
   }
 
   static start(options: ControllerOptions): TestController {
@@ -51,24 +46,24 @@ export class TestController {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new TestController(child);
+    return new TestController(new ServiceProcess(child));
+  }
+
+  /** The exit code, `null` when a signal ended it. */
+  get exited(): Promise<number | null> {
+    return this.service.exited;
   }
 
   /** For /proc readings (CPU time, peak memory) in the benches. */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.service.pid;
   }
 
   get output(): string {
-    return this.#output;
+    return this.service.output;
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
-  }
-
-  private capture(chunk: Buffer): void {
-    if (this.#output.length < 512 * 1024) this.#output += chunk.toString();
+    return this.service.signal(signal);
   }
 }

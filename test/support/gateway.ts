@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { freePort } from '../../scripts/lib/nats-server.ts';
 import { GATEWAY_MAIN } from './paths.ts';
+import { ServiceProcess } from './service-process.ts';
 
 /** Shared by every test gateway and controller: signs and checks per-attempt result tokens. */
 export const TEST_RESULT_SECRET = 'test-result-secret-0123456789abcdef0123456789';
@@ -19,19 +20,12 @@ export interface GatewayOptions {
 
 /** A real gateway process on a free port, as deployed (built `dist/`), with two tenants' keys. */
 export class TestGateway {
-  #output = '';
-
   readonly url: string;
-  /** The exit code, `null` when a signal ended it. */
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
+  private readonly service: ServiceProcess;
 
-  private constructor(url: string, child: ChildProcess) {
+  private constructor(url: string, service: ServiceProcess) {
     this.url = url;
-    this.child = child;
-    child.stdout?.on('data', (chunk: Buffer) => this.capture(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.capture(chunk));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.service = service;
   }
 
   static async start(options: GatewayOptions): Promise<TestGateway> {
@@ -50,33 +44,28 @@ export class TestGateway {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const gateway = new TestGateway(`http://127.0.0.1:${port}`, child);
+    const gateway = new TestGateway(`http://127.0.0.1:${port}`, new ServiceProcess(child));
     await gateway.waitUntil(options.waitFor ?? '/readyz', 30_000);
     return gateway;
   }
 
   get output(): string {
-    return this.#output;
+    return this.service.output;
   }
 
   async waitUntil(path: string, timeoutMs: number, expectedStatus = 200): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.child.exitCode !== null) throw new Error(`gateway exited (${this.child.exitCode}):\n${this.#output}`);
+      if (!this.service.running) throw new Error(`gateway exited:\n${this.service.output}`);
       const status = await fetch(`${this.url}${path}`).then((response) => response.status, () => 0);
       if (status === expectedStatus) return;
-      if (Date.now() > deadline) throw new Error(`gateway ${path} never answered ${expectedStatus}:\n${this.#output}`);
+      if (Date.now() > deadline) throw new Error(`gateway ${path} never answered ${expectedStatus}:\n${this.service.output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
   /** Signals the process unless it has already exited (a kill -9 included), and waits for its exit. */
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
-  }
-
-  private capture(chunk: Buffer): void {
-    if (this.#output.length < 256 * 1024) this.#output += chunk.toString();
+    return this.service.signal(signal);
   }
 }
