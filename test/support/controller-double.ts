@@ -27,7 +27,7 @@ export class ControllerDouble {
     const nats = await ensureTopology(connection, DEFAULT_TOPOLOGY);
     return new ControllerDouble(
       connection,
-      new JobStore(nats.jobs),
+      JobStore.on(nats),
       new JobEventStream(nats.js, nats.jsm, DEFAULT_TOPOLOGY),
       new JobLogStream(nats.js, nats.jsm, DEFAULT_TOPOLOGY),
       new ResultStore(nats.results),

@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { ConfigError } from '@ferry/contracts';
 import {
-  DEFAULT_TOPOLOGY,
   JobEventStream,
   JobLogStream,
   JobStore,
@@ -11,6 +10,7 @@ import {
   connectNats,
   ensureIntakeConsumer,
   ensureTopology,
+  retainedTopology,
 } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { loadControllerConfig } from './config/controller.config.js';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   // Unique per process: a restarted controller is a new owner, so it recognises the attempts of its
   // previous life as lost rather than as its own.
   const instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const topology = { ...DEFAULT_TOPOLOGY, resultsTtlSeconds: config.FERRY_RETENTION_SECONDS };
+  const topology = retainedTopology(config.FERRY_RETENTION_SECONDS);
 
   const connection = await connectNats({
     servers: config.NATS_URL,
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   await ensureIntakeConsumer(nats.jsm, topology, { ackWaitMs, maxAckPending: 1024 });
 
   const runtime = new ControllerRuntime(
-    { nats, jobs: new JobStore(nats.jobs), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
+    { nats, jobs: JobStore.on(nats), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
     catalog,
     {
       createExecutor: await executorFactory(config, catalog, instance, logger),

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { pino } from 'pino';
-import { DEFAULT_TOPOLOGY } from '@ferry/nats';
+import { retainedTopology } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { AppModule } from './app.module.js';
 import { loadApiKeys } from './auth/api-keys.js';
@@ -30,13 +30,7 @@ async function bootstrap(): Promise<void> {
     throw new ConfigError('no API keys: set FERRY_API_KEYS (tenant:key,…) or FERRY_API_KEYS_FILE, or FERRY_AUTH=off for a closed laptop setup');
   }
   const catalog = await loadCatalog(config.FERRY_PIPELINES);
-  const topology = {
-    ...DEFAULT_TOPOLOGY,
-    eventsMaxAgeSeconds: config.FERRY_RETENTION_SECONDS,
-    logsMaxAgeSeconds: config.FERRY_RETENTION_SECONDS,
-    resultsTtlSeconds: config.FERRY_RETENTION_SECONDS,
-    idempotencyTtlSeconds: config.FERRY_IDEMPOTENCY_TTL_SECONDS,
-  };
+  const topology = { ...retainedTopology(config.FERRY_RETENTION_SECONDS), idempotencyTtlSeconds: config.FERRY_IDEMPOTENCY_TTL_SECONDS };
   const nats = new NatsLink(
     {
       servers: config.NATS_URL,

@@ -7,6 +7,7 @@ export const NATS_DEFAULTS = {
   eventsStream: 'FERRY_EVENTS',
   logsStream: 'FERRY_LOGS',
   resultsBucket: 'ferry-results',
+  listIndexStream: 'FERRY_JOB_LIST',
   subjectPrefix: 'ferry',
 } as const;
 
@@ -19,4 +20,9 @@ export function jobSubject(kind: SubjectKind, tenant: string, jobId: string, pre
 
 export function allSubjects(kind: SubjectKind, prefix: string = NATS_DEFAULTS.subjectPrefix): string {
   return `${prefix}.${kind}.>`;
+}
+
+/** `ferry.index.<tenant>`: one message per job created, in the order they were accepted (the list index). */
+export function tenantIndexSubject(tenant: string, prefix: string = NATS_DEFAULTS.subjectPrefix): string {
+  return `${prefix}.index.${tenant}`;
 }

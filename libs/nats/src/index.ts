@@ -8,3 +8,4 @@ export * from './nats.config.js';
 export * from './nats.connection.js';
 export * from './result.store.js';
 export * from './topology.js';
+export * from './job-list.index.js';

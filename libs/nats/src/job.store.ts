@@ -1,6 +1,10 @@
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { ErrorCode, FerryError, canTransition, decodeWith, jobKey, parseJob, type Job } from '@ferry/contracts';
-import { isWrongLastSequence, toDomainError } from './nats-errors.js';
+import { JobListIndex, type JobListEntry } from './job-list.index.js';
+import { isNoResults, isWrongLastSequence, toDomainError } from './nats-errors.js';
+import type { NatsTopology } from './nats.config.js';
+import { kvStreamName, type FerryNats } from './topology.js';
 
 export interface StoredJob {
   readonly job: Job;
@@ -11,7 +15,31 @@ export interface StoredJob {
 /** Decides the next record from the current one; `undefined` means "leave it as it is". */
 export type JobMutation = (current: Job) => Job | undefined;
 
+/** One page of a tenant's jobs, newest first. */
+export interface ListRequest {
+  /** Start below this index position (a previous page's `nextBefore`); undefined for the newest. */
+  readonly before: number | undefined;
+  readonly limit: number;
+  /** Checked on the index entry, before the record is read: filters on what never changes. */
+  readonly entryMatches: (entry: JobListEntry) => boolean;
+  /** Checked on the record: filters on what changes (the state). */
+  readonly jobMatches: (job: Job) => boolean;
+}
+
+export interface ListedPage {
+  readonly items: Job[];
+  /** Where the next page starts, or null when nothing older is left. */
+  readonly nextBefore: number | null;
+}
+
 const MAX_CAS_ATTEMPTS = 32;
+/**
+ * Index entries one list request examines at most. A filter that matches few jobs (a rare state)
+ * gets a short page with `nextBefore` set rather than a scan of the tenant's whole history.
+ */
+const LIST_EXAMINE_BUDGET = 2_000;
+/** Records read in one direct get (JetStream answers at most 1,024). */
+const RECORD_READ_BATCH = 256;
 const encoder = new TextEncoder();
 
 /**
@@ -21,10 +49,25 @@ const encoder = new TextEncoder();
  * job except through the transition table.
  */
 export class JobStore {
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly topology: NatsTopology,
+    private readonly index: JobListIndex = new JobListIndex(js, jsm, topology),
+  ) {}
 
-  /** Writes a new record; returns `undefined` when the key already exists (a create-only race lost). */
+  static on(nats: FerryNats): JobStore {
+    return new JobStore(nats.jobs, nats.js, nats.jsm, nats.topology);
+  }
+
+  /**
+   * Writes a new record; returns `undefined` when the key already exists (a create-only race lost).
+   * Its list entry is written first, so every record is listed; an entry whose create then fails
+   * (or loses the race) names a `createdAt` no record has and is passed over.
+   */
   async create(job: Job): Promise<StoredJob | undefined> {
+    await this.index.append(job);
     try {
       const revision = await this.kv.create(jobKey(job.tenant, job.id), encoder.encode(JSON.stringify(job)));
       return { job, revision };
@@ -88,9 +131,91 @@ export class JobStore {
     }
   }
 
-  /** Every record key in the bucket (a full resync). */
+  /**
+   * A page of the tenant's jobs, newest first: index entries are read backward from `before`, and
+   * the records of those that pass `entryMatches` are read in one direct get. Creates nothing on
+   * the server, and costs what the page costs (at most `LIST_EXAMINE_BUDGET` entries), whatever
+   * the tenant's history.
+   */
+  async list(tenant: string, request: ListRequest): Promise<ListedPage> {
+    const items: { job: Job; seq: number }[] = [];
+    let before = request.before;
+    let examined = 0;
+    let exhausted = false;
+    while (items.length <= request.limit && !exhausted && examined < LIST_EXAMINE_BUDGET) {
+      const want = Math.min(LIST_EXAMINE_BUDGET - examined, (request.limit + 1 - items.length) * (examined === 0 ? 1 : 4));
+      const chunk = await this.index.readBefore(tenant, before, want);
+      exhausted = chunk.exhausted;
+      const candidates = chunk.entries.filter(({ entry }) => request.entryMatches(entry));
+      const records = await this.getMany(tenant, candidates.map(({ entry }) => entry.id));
+      for (const { seq, entry } of chunk.entries) {
+        examined += 1;
+        before = seq;
+        const job = records.get(entry.id);
+        // A record with another createdAt is a later job under an id this entry's create never wrote.
+        if (job !== undefined && job.createdAt === entry.createdAt && request.jobMatches(job)) items.push({ job, seq });
+        if (items.length > request.limit) break;
+      }
+      if (chunk.entries.length === 0) break;
+    }
+    const page = items.slice(0, request.limit);
+    if (items.length > request.limit) return { items: page.map(({ job }) => job), nextBefore: page.at(-1)?.seq ?? null };
+    return { items: page.map(({ job }) => job), nextBefore: exhausted || before === undefined ? null : before };
+  }
+
+  /** The current records of these jobs (missing ones left out), read without a consumer. */
+  async getMany(tenant: string, jobIds: readonly string[]): Promise<Map<string, Job>> {
+    const records = new Map<string, Job>();
+    const prefix = `$KV.${this.topology.jobsBucket}.${tenant}.`;
+    for (let start = 0; start < jobIds.length; start += RECORD_READ_BATCH) {
+      const subjects = jobIds.slice(start, start + RECORD_READ_BATCH).map((id) => prefix + id);
+      for (const message of await this.readLast(subjects)) {
+        if (message.data.length === 0) continue; // a delete or purge marker
+        const job = decodeWith(parseJob, message.data, 'job record');
+        records.set(job.id, job);
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Every record key in the bucket (a full resync), read with an ordered consumer on headers only,
+   * deleted as soon as the read ends so nothing is left on the server.
+   */
   async listKeys(): Promise<string[]> {
-    return [...(await this.distinctKeys('>'))];
+    const keys = new Set<string>();
+    const stream = kvStreamName(this.topology.jobsBucket);
+    const prefix = `$KV.${this.topology.jobsBucket}.`;
+    try {
+      // An empty bucket has nothing to deliver: a fetch would only wait out its expiry.
+      if ((await this.jsm.streams.info(stream)).state.messages === 0) return [];
+      const consumer = await this.js.consumers.get(stream, {
+        filter_subjects: `${prefix}>`,
+        deliver_policy: DeliverPolicy.LastPerSubject,
+        headers_only: true,
+      });
+      try {
+        let caughtUp = false;
+        while (!caughtUp) {
+          let received = 0;
+          for await (const message of await consumer.fetch({ max_messages: 1024, expires: 5_000 })) {
+            received += 1;
+            const operation = message.headers?.get('KV-Operation');
+            if (operation !== 'DEL' && operation !== 'PURGE') keys.add(message.subject.slice(prefix.length));
+            // Stop at the last key pending now: a fetch would otherwise wait out its expiry for more.
+            caughtUp = message.info.pending === 0;
+            if (caughtUp) break;
+          }
+          if (received === 0) break;
+        }
+      } finally {
+        // An ordered consumer outlives its reader on the server for its inactive threshold (5 min): delete it now.
+        await consumer.delete().catch(() => undefined);
+      }
+    } catch (error) {
+      throw toDomainError(error);
+    }
+    return [...keys];
   }
 
   /** Removes a record and its history (retention). */
@@ -102,24 +227,17 @@ export class JobStore {
     }
   }
 
-  /** The ids of a tenant's jobs, newest first (ids are time-sortable). */
-  async listIds(tenant: string): Promise<string[]> {
-    const keys = await this.distinctKeys(`${tenant}.*`);
-    return [...keys].map((key) => key.slice(tenant.length + 1)).sort().reverse();
-  }
-
-  /**
-   * `kv.keys()` reads the bucket's stream with an ordered consumer until nothing is pending, so a
-   * record written while the listing runs is delivered again: the same key can come twice.
-   */
-  private async distinctKeys(filter: string): Promise<Set<string>> {
-    const keys = new Set<string>();
+  private async readLast(subjects: string[]): Promise<StoredMsg[]> {
+    const messages: StoredMsg[] = [];
     try {
-      for await (const key of await this.kv.keys(filter)) keys.add(key);
+      const replies = await this.jsm.direct.getLastMessagesFor(kvStreamName(this.topology.jobsBucket), { multi_last: subjects });
+      for await (const message of replies) messages.push(message);
     } catch (error) {
+      // None of these subjects has a message.
+      if (isNoResults(error)) return messages;
       throw toDomainError(error);
     }
-    return keys;
+    return messages;
   }
 }
 

@@ -13,6 +13,11 @@ export function isWrongLastSequence(error: unknown): boolean {
   );
 }
 
+/** A direct get found no message for what it asked: a 404 status, not a failure. */
+export function isNoResults(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 404;
+}
+
 /** NATS did not answer (down, reconnecting, JetStream not ready): the write may or may not have landed. */
 export function isNatsUnavailable(error: unknown): boolean {
   if (

@@ -12,12 +12,17 @@ export interface NatsTopology {
   readonly eventsStream: string;
   readonly logsStream: string;
   readonly resultsBucket: string;
+  /** One small entry per accepted job, per tenant, newest last: what `GET /v1/jobs` pages through. */
+  readonly listIndexStream: string;
   readonly subjectPrefix: string;
   readonly eventsMaxAgeSeconds: number;
   readonly eventsMaxBytes: number;
   readonly logsMaxAgeSeconds: number;
   readonly logsMaxBytes: number;
   readonly resultsTtlSeconds: number;
+  /** Outlives the job records it points at (their retention), so a retained job is always listed. */
+  readonly listIndexMaxAgeSeconds: number;
+  readonly listIndexMaxBytes: number;
   readonly idempotencyTtlSeconds: number;
   /** Replicas for every stream; 1 for a single server, 3 for a cluster. */
   readonly replicas: number;
@@ -31,12 +36,34 @@ export const DEFAULT_TOPOLOGY: NatsTopology = {
   eventsStream: NATS_DEFAULTS.eventsStream,
   logsStream: NATS_DEFAULTS.logsStream,
   resultsBucket: NATS_DEFAULTS.resultsBucket,
+  listIndexStream: NATS_DEFAULTS.listIndexStream,
   subjectPrefix: NATS_DEFAULTS.subjectPrefix,
   eventsMaxAgeSeconds: 7 * DAY_SECONDS,
   eventsMaxBytes: 1024 ** 3,
   logsMaxAgeSeconds: 7 * DAY_SECONDS,
   logsMaxBytes: 4 * 1024 ** 3,
   resultsTtlSeconds: 7 * DAY_SECONDS,
+  listIndexMaxAgeSeconds: listIndexMaxAge(7 * DAY_SECONDS),
+  listIndexMaxBytes: 1024 ** 3,
   idempotencyTtlSeconds: DAY_SECONDS,
   replicas: 1,
 };
+
+/** The list index keeps its entries a day longer than the job records they point at. */
+function listIndexMaxAge(retentionSeconds: number): number {
+  return retentionSeconds + DAY_SECONDS;
+}
+
+/**
+ * The topology for a retention (`FERRY_RETENTION_SECONDS`): what every process that ensures the
+ * topology must agree on, or each start would set the streams' limits back to its own.
+ */
+export function retainedTopology(retentionSeconds: number): NatsTopology {
+  return {
+    ...DEFAULT_TOPOLOGY,
+    eventsMaxAgeSeconds: retentionSeconds,
+    logsMaxAgeSeconds: retentionSeconds,
+    resultsTtlSeconds: retentionSeconds,
+    listIndexMaxAgeSeconds: listIndexMaxAge(retentionSeconds),
+  };
+}

@@ -14,7 +14,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { allSubjects } from '@ferry/contracts';
+import { allSubjects, tenantIndexSubject } from '@ferry/contracts';
 import type { NatsTopology } from './nats.config.js';
 
 /** Handles to every NATS resource Ferry uses, opened once per process. */
@@ -57,6 +57,16 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
     num_replicas: topology.replicas,
   });
 
+  // Direct gets read it (a page of the list) without creating a consumer per request.
+  await ensureStream(jsm, {
+    name: topology.listIndexStream,
+    subjects: [tenantIndexSubject('*', topology.subjectPrefix)],
+    max_age: nanos(topology.listIndexMaxAgeSeconds * 1000),
+    max_bytes: topology.listIndexMaxBytes,
+    num_replicas: topology.replicas,
+    allow_direct: true,
+  });
+
   const kvm = new Kvm(js);
   // One value per key: the record is the whole truth, and compare-and-set needs only the latest.
   const jobs = await kvm.create(topology.jobsBucket, { history: 1, storage: StorageType.File, replicas: topology.replicas });
@@ -76,7 +86,7 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
   return { connection, topology, js, jsm, jobs, idempotency, leases, results };
 }
 
-type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas'>;
+type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas'> & Partial<Pick<StreamConfig, 'allow_direct'>>;
 
 async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): Promise<void> {
   const full: Partial<StreamConfig> & { name: string } = {

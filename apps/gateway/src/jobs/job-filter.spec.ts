@@ -1,5 +1,5 @@
 import { createQueuedJob, type Job, type JobState, type ListJobsQuery } from '@ferry/contracts';
-import { matchesFilter } from './job-filter.js';
+import { matchesEntry, matchesFilter } from './job-filter.js';
 
 function job(pipeline: string, state: JobState, labels: Record<string, string>): Job {
   return {
@@ -56,5 +56,20 @@ describe('matchesFilter', () => {
     ];
     expect(jobs.filter((item) => matchesFilter(item, { state: 'running', pipeline: 'sql', label: ['team=data'] }))).toEqual([jobs[0]]);
     expect(jobs.filter((item) => matchesFilter(item, { label: ['team=data'] }))).toHaveLength(3);
+  });
+});
+
+describe('matchesEntry', () => {
+  const entry = { id: JOB.id, createdAt: JOB.createdAt, pipeline: JOB.pipeline, labels: JOB.labels };
+
+  it.each<[string, ListJobsQuery, boolean]>([
+    ['no filter', {}, true],
+    ['a state: left to the record', { state: 'queued' }, true],
+    ['the same pipeline', { pipeline: 'sql' }, true],
+    ['another pipeline', { pipeline: 'sleep' }, false],
+    ['a matching label', { label: ['expr=a=b=c'] }, true],
+    ['a label the job lacks', { label: ['owner=me'] }, false],
+  ])('%s → %s', (_name, filter, matches) => {
+    expect(matchesEntry(entry, filter)).toBe(matches);
   });
 });

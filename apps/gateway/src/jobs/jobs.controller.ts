@@ -7,7 +7,7 @@ import { Tenant } from '../auth/tenant.decorator.js';
 import { JsonBodyGuard } from '../http/json-body.guard.js';
 import { ReservedKeysGuard } from '../http/reserved-keys.guard.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
-import { matchesFilter } from './job-filter.js';
+import { matchesEntry, matchesFilter } from './job-filter.js';
 import { JobsService, type JobPage } from './jobs.service.js';
 import { ApiQueryFrom, JOB_REF, JOB_PAGE_REF, PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
 
@@ -54,12 +54,20 @@ export class JobsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List jobs, newest first', description: 'Filters AND together; `label` repeats as `label=k=v`.' })
+  @ApiOperation({
+    summary: 'List jobs, newest first',
+    description:
+      'Filters AND together; `label` repeats as `label=k=v`. Page with `cursor` = the previous `nextCursor` until it is null: ' +
+      'a page may hold fewer than `limit` jobs while more follow.',
+  })
   @ApiQueryFrom(ListJobsQuery)
   @ApiResponse({ status: 200, description: 'A page of jobs', schema: JOB_PAGE_REF })
   @ApiResponse(PROBLEM_RESPONSES.badQuery)
   list(@Tenant() tenant: string, @Query() query: ListJobsQuery): Promise<JobPage> {
-    return this.jobs.list(tenant, query, (job) => matchesFilter(job, query));
+    return this.jobs.list(tenant, query, {
+      entryMatches: (entry) => matchesEntry(entry, query),
+      jobMatches: (job) => matchesFilter(job, query),
+    });
   }
 
   @Get(':id')

@@ -15,6 +15,7 @@ import {
   type ListJobsQuery,
 } from '@ferry/contracts';
 import { resolveSubmission, type Catalog } from '@ferry/pipelines';
+import type { ListRequest } from '@ferry/nats';
 import { NatsLink } from '../nats/nats-link.js';
 
 export const CATALOG = Symbol('CATALOG');
@@ -32,8 +33,7 @@ export interface JobPage {
   readonly nextCursor: string | null;
 }
 
-/** Records read at once while listing: enough to hide KV latency, few enough not to flood it. */
-const LIST_READ_BATCH = 32;
+export type ListFilter = Pick<ListRequest, 'entryMatches' | 'jobMatches'>;
 
 /** Submissions, reads and cancel requests of jobs. Holds no job state: every answer comes from NATS. */
 @Injectable()
@@ -84,18 +84,17 @@ export class JobsService {
     return (await this.nats.stores().jobs.require(tenant, jobId)).job;
   }
 
-  /** Newest first; reads records in batches until a page (plus one, to know if more follow) is full. */
-  async list(tenant: string, query: ListJobsQuery, matches: (job: Job) => boolean): Promise<JobPage> {
-    const limit = query.limit ?? LIST_LIMIT.fallback;
-    const stores = this.nats.stores();
-    const ids = (await stores.jobs.listIds(tenant)).filter((id) => query.cursor === undefined || id < query.cursor);
-    const items: Job[] = [];
-    for (let start = 0; start < ids.length && items.length <= limit; start += LIST_READ_BATCH) {
-      const batch = await Promise.all(ids.slice(start, start + LIST_READ_BATCH).map((id) => stores.jobs.get(tenant, id)));
-      for (const stored of batch) if (stored !== undefined && matches(stored.job)) items.push(stored.job);
-    }
-    const page = items.slice(0, limit);
-    return { items: page, nextCursor: items.length > limit ? (page.at(-1)?.id ?? null) : null };
+  /**
+   * Newest first, one page read through the tenant's list index (see docs/decisions/0009-list-index.md):
+   * the cursor is an index position, and a page may hold fewer than `limit` jobs while more follow.
+   */
+  async list(tenant: string, query: ListJobsQuery, filter: ListFilter): Promise<JobPage> {
+    const page = await this.nats.stores().jobs.list(tenant, {
+      before: query.cursor === undefined ? undefined : Number(query.cursor),
+      limit: query.limit ?? LIST_LIMIT.fallback,
+      ...filter,
+    });
+    return { items: page.items, nextCursor: page.nextBefore === null ? null : String(page.nextBefore) };
   }
 
   /** Marks the job for cancellation; the controller converges it (stops the attempt, records `cancelled`). */

@@ -88,7 +88,7 @@ export class NatsLink {
       try {
         const nats = await ensureTopology(connection, this.topology);
         this.#stores = {
-          jobs: new JobStore(nats.jobs),
+          jobs: JobStore.on(nats),
           idempotency: new IdempotencyStore(nats.idempotency),
           events: new JobEventStream(nats.js, nats.jsm, this.topology),
           logs: new JobLogStream(nats.js, nats.jsm, this.topology),

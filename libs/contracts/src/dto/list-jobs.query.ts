@@ -3,10 +3,11 @@ import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { JOB_STATES, type JobState } from '../job-state.js';
-import { JOB_ID_PATTERN } from '../identifiers.js';
 import { PIPELINE_NAME_PATTERN } from '../limits.js';
 
 export const LIST_LIMIT = { fallback: 50, max: 1000 } as const;
+/** A stream position: 1 to 2^53 - 1, no leading zero. */
+export const LIST_CURSOR_PATTERN = /^[1-9][0-9]{0,15}$/;
 
 /** Query of `GET /v1/jobs`. `label` repeats (`label=team=data&label=env=prod`) and every pair must match. */
 export class ListJobsQuery {
@@ -32,8 +33,9 @@ export class ListJobsQuery {
   @Max(LIST_LIMIT.max)
   limit?: number;
 
+  /** A position in the tenant's list index: opaque to clients, a decimal number here. */
   @IsOptional()
-  @Matches(JOB_ID_PATTERN, { message: 'cursor must be a nextCursor from a previous page' })
+  @Matches(LIST_CURSOR_PATTERN, { message: 'cursor must be a nextCursor from a previous page' })
   cursor?: string;
 }
 
