@@ -32,6 +32,7 @@ beforeAll(async () => {
     '/sales.csv': { contentType: 'text/csv', body: toCsv(sales) },
     '/sales.ndjson': { contentType: 'application/x-ndjson', body: toNdjson(sales) },
     '/to-metadata': { status: 302, location: 'http://169.254.169.254/latest/meta-data/' },
+    '/monitoring': { contentType: 'text/csv', body: '<html><body>server_id NSECRETMONITORINGPAGE connections 42</body></html>\n' },
   });
   system = await FerrySystem.start();
   api = system.api();
@@ -98,9 +99,9 @@ describe('source policy and lockdown end to end', () => {
     expect(response.body.errors).toEqual([expect.objectContaining({ field: 'params.sources.meta.url' })]);
   });
 
-  it('a name that resolves to a refused address fails the job with SourceRefused, without a retry', async () => {
-    // `localhost` resolves to loopback, which this second controller does not allow.
-    const strict = await FerrySystem.start({ controllerEnv: { FERRY_SOURCE_ALLOW_LOOPBACK: 'false' } });
+  it('with the default settings a loopback source is refused: SourceRefused, without a retry', async () => {
+    // `localhost` resolves to loopback, which a controller does not allow unless told to (the tests' own does).
+    const strict = await FerrySystem.start({ controllerEnv: { FERRY_SOURCE_ALLOW_LOOPBACK: '' } });
     try {
       const port = new URL(fixture.url).port;
       const response = await strict.api().post('/v1/jobs', { pipeline: 'sql', params: { sources: { sales: { url: `http://localhost:${port}/sales.csv`, format: 'csv' } }, sql: SQL }, maxAttempts: 3 });
@@ -109,6 +110,15 @@ describe('source policy and lockdown end to end', () => {
     } finally {
       await strict.stop();
     }
+  });
+
+  it("a source that does not parse fails the job without echoing what it served into the job's message", async () => {
+    // Read as CSV, the page's first line becomes a column name, which DuckDB lists when a column is not found.
+    const job = await run({ sources: { page: { url: `${fixture.url}/monitoring`, format: 'csv' } }, sql: 'SELECT amount FROM page' });
+    expect(job).toMatchObject({ state: 'failed' });
+    expect(job.message).not.toMatch(/NSECRETMONITORINGPAGE|connections 42|<html>/);
+    const logs = await api.get(`/v1/jobs/${job.id}/logs`);
+    expect(logs.text).not.toContain('NSECRETMONITORINGPAGE');
   });
 
   it('a redirect to the metadata address is refused too', async () => {

@@ -1,6 +1,8 @@
 import { Api } from '../support/api.ts';
+import { LIST_LIMIT } from '@ferry/contracts';
 import { ControllerDouble } from '../support/controller-double.ts';
 import { TEST_KEYS, TestGateway } from '../support/gateway.ts';
+import { listJobIds } from '../support/jobs.ts';
 import { TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -77,6 +79,9 @@ describe('POST /v1/jobs', () => {
     ['maxAttempts out of bounds', sleepJob(1, { maxAttempts: 11 }), 'maxAttempts'],
     ['timeoutSeconds out of bounds', sleepJob(1, { timeoutSeconds: 0 }), 'timeoutSeconds'],
     ['a limit past the pipeline maximum', { pipeline: 'sql', params: { sources: { t: { url: 'https://example.com/a.csv', format: 'csv' } }, sql: 'SELECT 1' }, timeoutSeconds: 90_000 }, 'timeoutSeconds'],
+    // 24 URLs of 2,048 characters: each within its own bound, together over the 48 KiB a job may carry.
+    ['params and labels over 48 KiB', { pipeline: 'sql', params: { sources: Object.fromEntries(Array.from({ length: 24 }, (_u, index) => [`t${index}`, { url: `https://example.com/${'a'.repeat(2_020)}`, format: 'csv' }])), sql: 'SELECT 1' } }, 'params'],
+    ['SQL longer than 32,768 characters', { pipeline: 'sql', params: { sources: { t: { url: 'https://example.com/a.csv', format: 'csv' } }, sql: `SELECT 1 ${' '.repeat(32_768)}` } }, 'params.sql'],
   ])('422 for %s', async (_what, body, field) => {
     const response = await acme.post('/v1/jobs', body);
     expect(response.status).toBe(422);
@@ -95,11 +100,10 @@ describe('POST /v1/jobs', () => {
   });
 
   it('a rejected submission changes nothing', async () => {
-    const before = await acme.get('/v1/jobs?limit=1000');
+    const before = await listJobIds(acme);
     await acme.post('/v1/jobs', { pipeline: 'sleep', params: { seconds: -5 } });
     await acme.post('/v1/jobs', { pipeline: 'sleep', extra: 1 });
-    const after = await acme.get('/v1/jobs?limit=1000');
-    expect(after.body.items.length).toBe(before.body.items.length);
+    expect(await listJobIds(acme)).toEqual(before);
   });
 });
 
@@ -141,7 +145,7 @@ describe('GET /v1/pipelines', () => {
 
 describe('POST /v1/jobs with keys validation would lose', () => {
   it('refuses keys named like Object.prototype members (constructor, toString, prototype, …) with 400, naming each', async () => {
-    const before = (await acme.get('/v1/jobs?limit=1000')).body.items.length;
+    const before = (await listJobIds(acme)).length;
     const response = await acme.post('/v1/jobs', {
       pipeline: 'sleep',
       params: { seconds: 1, nested: { prototype: {} } },
@@ -150,7 +154,7 @@ describe('POST /v1/jobs with keys validation would lose', () => {
     expect(response.status, response.text).toBe(400);
     expect(response.body.type).toBe('urn:ferry:problem:invalid_request');
     expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['labels.constructor', 'labels.toString', 'params.nested.prototype']);
-    expect((await acme.get('/v1/jobs?limit=1000')).body.items).toHaveLength(before);
+    expect(await listJobIds(acme)).toHaveLength(before);
   });
 });
 
@@ -185,6 +189,16 @@ describe('GET /v1/jobs', () => {
     expect(cancelled.body.items.map((job: { id: string }) => job.id)).toEqual([created[2]]);
   });
 
+  it('lists jobs without their params unless asked with include=params', async () => {
+    const { body: job } = await acme.post('/v1/jobs', sleepJob(2));
+    const summaries = await acme.get('/v1/jobs?limit=5');
+    const summary = summaries.body.items.find((item: { id: string }) => item.id === job.id);
+    expect(summary).toMatchObject({ id: job.id, state: 'queued' });
+    expect(summary).not.toHaveProperty('params');
+    const full = await acme.get('/v1/jobs?limit=5&include=params');
+    expect(full.body.items.find((item: { id: string }) => item.id === job.id)).toMatchObject({ params: { seconds: 2 } });
+  });
+
   it('filters on a label value that holds a line break, as it was stored', async () => {
     const { body: job } = await acme.post('/v1/jobs', sleepJob(1, { labels: { note: 'two\r\nlines' } }));
     const response = await acme.get(`/v1/jobs?label=${encodeURIComponent('note=two\r\nlines')}`);
@@ -194,7 +208,7 @@ describe('GET /v1/jobs', () => {
 
   it('400 for a bad filter', async () => {
     expect((await acme.get('/v1/jobs?state=sleeping')).status).toBe(400);
-    expect((await acme.get('/v1/jobs?limit=1001')).status).toBe(400);
+    expect((await acme.get(`/v1/jobs?limit=${LIST_LIMIT.max + 1}`)).status).toBe(400);
     expect((await acme.get('/v1/jobs?cursor=../x')).status).toBe(400);
     expect((await acme.get('/v1/jobs?cursor=01arz3ndektsv4rrffq69g5fav')).status).toBe(400);
     expect((await acme.get('/v1/jobs?label=novalue')).status).toBe(400);
@@ -256,7 +270,7 @@ describe('Idempotency-Key', () => {
       expect(responses.filter((response) => response.status === 202)).toHaveLength(1);
       expect(responses.filter((response) => response.status === 200)).toHaveLength(23);
       // Listed once: racing creates of one idempotent job write one list entry that names its record.
-      const listed = (await acme.get('/v1/jobs?limit=1000')).body.items.filter((job: { id: string }) => ids.has(job.id));
+      const listed = (await listJobIds(acme)).filter((id) => ids.has(id));
       expect(listed).toHaveLength(1);
     } finally {
       await second.stop();

@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { transitionJob } from '@ferry/contracts';
+import { LIST_LIMIT, transitionJob } from '@ferry/contracts';
 import { DEFAULT_TOPOLOGY, JobStore, ensureTopology, kvStreamName, type FerryNats } from '@ferry/nats';
 import type { Api } from '../support/api.ts';
 import { queuedJob } from '../support/jobs.ts';
@@ -78,7 +78,7 @@ describe('listing under load, with 20,000 retained jobs', () => {
     let previous = '~';
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: { id: string; tenant: string }[]; nextCursor: string | null } } = await api.get(`/v1/jobs?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`);
+      const page: { status: number; body: { items: { id: string; tenant: string }[]; nextCursor: string | null } } = await api.get(`/v1/jobs?limit=${LIST_LIMIT.max}${cursor === null ? '' : `&cursor=${cursor}`}`);
       expect(page.status).toBe(200);
       for (const job of page.body.items) {
         expect(job.id < previous).toBe(true);

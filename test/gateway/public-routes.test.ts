@@ -84,7 +84,7 @@ describe('public routes (no key)', () => {
     const dangling = refs.map((ref) => ref.slice(8, -1)).filter((ref) => !(ref.replace('#/components/schemas/', '') in document.components.schemas));
     expect(dangling).toEqual([]);
     const list = document.paths['/v1/jobs'].get;
-    expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['state', 'pipeline', 'label', 'limit', 'cursor']);
+    expect(list.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['state', 'pipeline', 'label', 'limit', 'include', 'cursor']);
     expect(document.paths['/v1/jobs/{id}/logs'].get.parameters.map((parameter: { name: string }) => parameter.name)).toContain('follow');
     expect(Object.keys(document.paths['/v1/pipelines'].get.responses)).toEqual(expect.arrayContaining(['200', '401']));
     const submit = document.paths['/v1/jobs'].post;
@@ -94,7 +94,7 @@ describe('public routes (no key)', () => {
       properties: { labels: { type: 'object', maxProperties: 32 }, maxAttempts: { minimum: 1, maximum: 10 } },
     });
     expect(document.paths['/v1/jobs/{id}/events'].get.responses['200'].content['text/event-stream'].schema.properties.data.contentSchema).toEqual({
-      $ref: '#/components/schemas/Job',
+      $ref: '#/components/schemas/JobSummary',
     });
   });
 

@@ -14,7 +14,7 @@ pipelines:
     description: d
     nodeSelector: { kubernetes.io/arch: amd64 }
     tolerations: [{ key: dedicated, operator: Equal, value: etl, effect: NoSchedule }]
-  - { name: shout, kind: container, description: d, image: 'registry.example.com/shout:1', command: [sh, /app/shout.sh], args: ['{{params.word}}'] }
+  - { name: shout, kind: container, description: d, image: 'registry.example.com/shout:1', command: [sh, /app/shout.sh], args: ['{{params.word}}'], paramsSchema: { type: object, properties: { word: { type: string } } } }
 `);
 
 function job(pipeline: string, params: Record<string, unknown>): Job {

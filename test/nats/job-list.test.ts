@@ -53,10 +53,10 @@ describe('JobStore.list', () => {
     expect((await jobs.list('nobody', { before: undefined, limit: 50, ...everything })).items).toEqual([]);
   });
 
-  it('pages through a sparse tenant among 20,000 jobs of another, every job once, in order', async () => {
+  it('pages through a sparse tenant among 10,000 jobs of another, every job once, in order', async () => {
     const rare: Job[] = [];
     const all: Job[] = [];
-    for (let index = 0; index < 20_000; index += 1) {
+    for (let index = 0; index < 10_000; index += 1) {
       all.push(queuedJob('bulk'));
       if (index % 40 === 0) {
         const job = queuedJob('sparse');
@@ -68,9 +68,9 @@ describe('JobStore.list', () => {
     const sparse = await listAll('sparse', 100);
     expect(sparse.ids).toEqual(newestFirst(rare));
     expect(sparse.pages).toBe(Math.ceil(rare.length / 100));
-    const bulk = await listAll('bulk', 1000);
+    const bulk = await listAll('bulk', 200);
     expect(bulk.ids).toEqual(newestFirst(all.filter((job) => job.tenant === 'bulk')));
-  });
+  }, 120_000);
 
   it('reads the current record: a state change shows, and the state filter applies to it', async () => {
     const job = queuedJob('states');

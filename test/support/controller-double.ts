@@ -30,7 +30,7 @@ export class ControllerDouble {
       JobStore.on(nats),
       new JobEventStream(nats.js, nats.jsm, DEFAULT_TOPOLOGY),
       new JobLogStream(nats.js, nats.jsm, DEFAULT_TOPOLOGY),
-      new ResultStore(nats.results),
+      ResultStore.on(nats),
     );
   }
 

@@ -41,6 +41,8 @@ export class TestController {
         FERRY_LEASE_SECONDS: '3',
         FERRY_RESYNC_SECONDS: '2',
         FERRY_PROGRESS_INTERVAL_MS: '50',
+        // The tests' fixture servers listen on loopback.
+        FERRY_SOURCE_ALLOW_LOOPBACK: 'true',
         LOG_LEVEL: 'warn',
         ...options.env,
       },

@@ -4,7 +4,7 @@ import type { Catalog } from '@ferry/pipelines';
 import { API_KEYS, AuthGuard, RATE_LIMITER, type AuthSettings } from './auth/auth.guard.js';
 import { TokenBuckets } from './auth/token-bucket.js';
 import { HealthController } from './health/health.controller.js';
-import { OpenStreams } from './http/open-streams.js';
+import { OpenStreams, type StreamLimits } from './http/open-streams.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { JobEventsService } from './jobs/job-events.service.js';
 import { JobOutputController, SSE_HEARTBEAT_MS } from './jobs/job-output.controller.js';
@@ -22,6 +22,7 @@ export interface GatewayDependencies {
   readonly rateLimiter: TokenBuckets | null;
   readonly metrics: GatewayMetrics;
   readonly sseHeartbeatMs: number;
+  readonly streamLimits: StreamLimits;
   readonly clock?: Clock;
 }
 
@@ -42,7 +43,7 @@ export class AppModule {
         { provide: CLOCK, useValue: dependencies.clock ?? (() => new Date()) },
         { provide: APP_FILTER, useClass: ProblemFilter },
         AuthGuard,
-        OpenStreams,
+        { provide: OpenStreams, useValue: new OpenStreams(dependencies.streamLimits) },
         JobsService,
         JobEventsService,
       ],

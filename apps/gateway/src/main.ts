@@ -9,6 +9,8 @@ import { retainedTopology } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { AppModule } from './app.module.js';
 import { loadApiKeys } from './auth/api-keys.js';
+import { authEnabled } from './auth/auth-mode.js';
+import { DEFAULT_TENANT } from './auth/auth.guard.js';
 import { TokenBuckets } from './auth/token-bucket.js';
 import { ConfigError, loadGatewayConfig } from './config/gateway.config.js';
 import { answerClientError, answerFrameworkError } from './http/client-errors.js';
@@ -25,10 +27,8 @@ async function bootstrap(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'ferry-gateway', pid: process.pid } });
   const keys = loadApiKeys(config);
-  const authEnabled = config.FERRY_AUTH === 'on';
-  if (authEnabled && keys.size === 0) {
-    throw new ConfigError('no API keys: set FERRY_API_KEYS (tenant:key,…) or FERRY_API_KEYS_FILE, or FERRY_AUTH=off for a closed laptop setup');
-  }
+  const withAuth = authEnabled(config, keys);
+  if (!withAuth) logger.warn({ host: config.HOST }, `FERRY_AUTH=off: every request is tenant "${DEFAULT_TENANT}", without a key`);
   const catalog = await loadCatalog(config.FERRY_PIPELINES);
   const topology = { ...retainedTopology(config.FERRY_RETENTION_SECONDS), idempotencyTtlSeconds: config.FERRY_IDEMPOTENCY_TTL_SECONDS };
   const nats = new NatsLink(
@@ -57,10 +57,11 @@ async function bootstrap(): Promise<void> {
     AppModule.forRoot({
       nats,
       catalog,
-      auth: { enabled: authEnabled, keys },
+      auth: { enabled: withAuth, keys },
       rateLimiter: config.FERRY_RATE_LIMIT > 0 ? new TokenBuckets(config.FERRY_RATE_LIMIT, config.FERRY_RATE_BURST) : null,
       metrics,
       sseHeartbeatMs: config.FERRY_SSE_HEARTBEAT_SECONDS * 1000,
+      streamLimits: { perTenant: config.FERRY_STREAMS_PER_TENANT, perReplica: config.FERRY_STREAMS_PER_REPLICA },
     }),
     adapter,
     // Body parsers are Fastify's, set in `configureFastify` (JSON only, UTF-8, bounded nesting).

@@ -118,7 +118,8 @@ describe('ListJobsQuery', () => {
 
   it.each<[string, object, Record<string, string[]>]>([
     ['limit 0', { limit: '0' }, { limit: ['min'] }],
-    ['limit 1001', { limit: '1001' }, { limit: ['max'] }],
+    ['limit 201', { limit: '201' }, { limit: ['max'] }],
+    ['include of something else', { include: 'labels' }, { include: ['isIn'] }],
     ['limit -5', { limit: '-5' }, { limit: ['min'] }],
     ['limit 2.5', { limit: '2.5' }, { limit: ['isInt'] }],
     ['limit abc', { limit: 'abc' }, { limit: ['isInt', 'max', 'min'] }],

@@ -1,4 +1,4 @@
-import type { Job } from './job.schema.js';
+import type { Job, JobSummary } from './job.schema.js';
 
 /** What a client asked for, checked against the catalog: every value present and within bounds. */
 export interface JobSubmission {
@@ -42,4 +42,11 @@ export function createQueuedJob(input: QueuedJobInput): Job {
     result: null,
     executor: null,
   };
+}
+
+/** The job without its params (see `JobSummarySchema`); a summary stays as it is. */
+export function summarize(job: Job | JobSummary): JobSummary {
+  if (!('params' in job)) return job;
+  const { params: _params, ...summary } = job;
+  return summary;
 }

@@ -66,10 +66,18 @@ export const JobSchema = Type.Object(
 );
 export type Job = Static<typeof JobSchema>;
 
+/**
+ * The job without its params: what events carry and what a list returns unless asked for params.
+ * Params may be large (SQL, URLs); a watcher of state and progress never needs them.
+ */
+export const JobSummarySchema = Type.Omit(JobSchema, ['params'], { additionalProperties: false, $id: 'JobSummary' });
+export type JobSummary = Static<typeof JobSummarySchema>;
+
 export const JobEventSchema = Type.Object(
   {
     type: Type.Union([Type.Literal('state'), Type.Literal('progress')]),
-    job: JobSchema,
+    // Events written before summaries (older releases) carry the whole job; readers summarize them.
+    job: Type.Union([JobSummarySchema, JobSchema]),
     at: Timestamp,
   },
   { additionalProperties: false },

@@ -1,5 +1,5 @@
 import { ErrorCode, FerryError } from './errors.js';
-import { createQueuedJob } from './job.factory.js';
+import { createQueuedJob, summarize } from './job.factory.js';
 import type { Job } from './job.schema.js';
 import { decodeWith, parseIdempotencyRecord, parseJob, parseJobEvent, parseLogEntry } from './parse.js';
 
@@ -85,11 +85,13 @@ describe('parseJob', () => {
 });
 
 describe('other parsers', () => {
-  it('parseJobEvent accepts an event around a valid job and rejects an unknown type', () => {
-    const event = { type: 'state', job: job(), at: '2030-01-01T00:00:00.000Z' };
+  it('parseJobEvent accepts an event around a job summary (no params) and rejects an unknown type', () => {
+    const event = { type: 'state', job: summarize(job()), at: '2030-01-01T00:00:00.000Z' };
     expect(parseJobEvent(event)).toEqual(event);
     expect(thrownBy(() => parseJobEvent({ ...event, type: 'log' })).message).toContain('malformed job event');
-    expect(thrownBy(() => parseJobEvent({ ...event, job: { ...job(), state: 'nope' } })).message).toContain('/job/state');
+    expect(thrownBy(() => parseJobEvent({ ...event, job: { ...summarize(job()), state: 'nope' } })).message).toContain('/job/state');
+    // An event of an older release, with the whole job, still parses.
+    expect(parseJobEvent({ ...event, job: job() })).toEqual({ ...event, job: job() });
   });
 
   it('parseLogEntry checks the stream', () => {

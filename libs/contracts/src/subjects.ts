@@ -7,6 +7,7 @@ export const NATS_DEFAULTS = {
   eventsStream: 'FERRY_EVENTS',
   logsStream: 'FERRY_LOGS',
   resultsBucket: 'ferry-results',
+  uploadClaimsBucket: 'ferry-upload-claims',
   listIndexStream: 'FERRY_JOB_LIST',
   subjectPrefix: 'ferry',
 } as const;

@@ -1,11 +1,12 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { isFinalState, jobSubject, parseJobEvent, type Job, type JobEvent } from '@ferry/contracts';
+import { isFinalState, jobSubject, parseJobEvent, summarize, type Job, type JobEvent, type JobSummary } from '@ferry/contracts';
 import { toDomainError } from './nats-errors.js';
 import type { NatsTopology } from './nats.config.js';
 
 export interface SequencedEvent {
   readonly sequence: number;
-  readonly event: JobEvent;
+  /** The event with the job summarized, whatever release wrote it. */
+  readonly event: Omit<JobEvent, 'job'> & { readonly job: JobSummary };
 }
 
 const encoder = new TextEncoder();
@@ -22,8 +23,9 @@ export class JobEventStream {
     private readonly topology: NatsTopology,
   ) {}
 
+  /** Publishes the job without its params: watchers need state and progress, and events stay small. */
   async publish(type: JobEvent['type'], job: Job, revision: number, now: Date = new Date()): Promise<number> {
-    const event: JobEvent = { type, job, at: now.toISOString() };
+    const event: JobEvent = { type, job: summarize(job), at: now.toISOString() };
     try {
       const ack = await this.js.publish(this.subject(job.tenant, job.id), encoder.encode(JSON.stringify(event)), {
         msgID: `${job.id}:${revision}`,
@@ -73,7 +75,8 @@ export class JobEventStream {
     signal.addEventListener('abort', stop, { once: true });
     try {
       for await (const message of messages) {
-        const event = parseJobEvent(message.json());
+        const parsed = parseJobEvent(message.json());
+        const event = { ...parsed, job: summarize(parsed.job) };
         yield { sequence: message.seq, event };
         if (event.type === 'state' && isFinalState(event.job.state)) return;
       }

@@ -197,16 +197,15 @@ export class JobStore {
       try {
         let caughtUp = false;
         while (!caughtUp) {
-          let received = 0;
           for await (const message of await consumer.fetch({ max_messages: 1024, expires: 5_000 })) {
-            received += 1;
             const operation = message.headers?.get('KV-Operation');
             if (operation !== 'DEL' && operation !== 'PURGE') keys.add(message.subject.slice(prefix.length));
             // Stop at the last key pending now: a fetch would otherwise wait out its expiry for more.
             caughtUp = message.info.pending === 0;
             if (caughtUp) break;
           }
-          if (received === 0) break;
+          // A fetch that came back short (a slow server) is not the end: the consumer says what is left.
+          if (!caughtUp) caughtUp = (await consumer.info(false)).num_pending === 0;
         }
       } finally {
         // An ordered consumer outlives its reader on the server for its inactive threshold (5 min): delete it now.

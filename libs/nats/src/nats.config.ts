@@ -12,6 +12,8 @@ export interface NatsTopology {
   readonly eventsStream: string;
   readonly logsStream: string;
   readonly resultsBucket: string;
+  /** Create-only claims of result uploads, one per job attempt: two uploads of one attempt cannot interleave. */
+  readonly uploadClaimsBucket: string;
   /** One small entry per accepted job, per tenant, newest last: what `GET /v1/jobs` pages through. */
   readonly listIndexStream: string;
   readonly subjectPrefix: string;
@@ -36,6 +38,7 @@ export const DEFAULT_TOPOLOGY: NatsTopology = {
   eventsStream: NATS_DEFAULTS.eventsStream,
   logsStream: NATS_DEFAULTS.logsStream,
   resultsBucket: NATS_DEFAULTS.resultsBucket,
+  uploadClaimsBucket: NATS_DEFAULTS.uploadClaimsBucket,
   listIndexStream: NATS_DEFAULTS.listIndexStream,
   subjectPrefix: NATS_DEFAULTS.subjectPrefix,
   eventsMaxAgeSeconds: 7 * DAY_SECONDS,

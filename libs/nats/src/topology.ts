@@ -27,12 +27,14 @@ export interface FerryNats {
   readonly idempotency: KV;
   readonly leases: KV;
   readonly results: ObjectStore;
+  readonly uploadClaims: KV;
 }
 
 /** JetStream's code for "stream name already in use with a different configuration". */
 const STREAM_NAME_IN_USE = 10058;
 /** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
+const UPLOAD_CLAIM_TTL_MS = 60 * 60_000;
 
 /**
  * Creates what is missing and brings the streams' limits to the configured ones. Safe to run from
@@ -83,7 +85,15 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
     ttl: nanos(topology.resultsTtlSeconds * 1000),
   });
 
-  return { connection, topology, js, jsm, jobs, idempotency, leases, results };
+  // A claim outlives any upload it guards; one left by a gateway that died mid-upload expires.
+  const uploadClaims = await kvm.create(topology.uploadClaimsBucket, {
+    history: 1,
+    storage: StorageType.File,
+    replicas: topology.replicas,
+    ttl: UPLOAD_CLAIM_TTL_MS,
+  });
+
+  return { connection, topology, js, jsm, jobs, idempotency, leases, results, uploadClaims };
 }
 
 type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas'> & Partial<Pick<StreamConfig, 'allow_direct'>>;

@@ -17,12 +17,12 @@ export const SQL_PARAMS_SCHEMA = {
         additionalProperties: false,
         required: ['url', 'format'],
         properties: {
-          url: { type: 'string', maxLength: 4096, pattern: '^(https?|file)://' },
+          url: { type: 'string', maxLength: 2048, pattern: '^(https?|file)://' },
           format: { enum: SOURCE_FORMATS },
         },
       },
     },
-    sql: { type: 'string', minLength: 1, maxLength: 100_000, description: 'One read-only SELECT over the views.' },
+    sql: { type: 'string', minLength: 1, maxLength: 32_768, description: 'One read-only SELECT over the views.' },
     output: {
       type: 'object',
       additionalProperties: false,

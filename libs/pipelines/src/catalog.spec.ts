@@ -73,28 +73,22 @@ describe('parseCatalog', () => {
     expect(summary?.defaults).toEqual({});
   });
 
-  it('accepts a container pipeline with its own params schema, or an open one without', () => {
+  it('accepts a container pipeline with its own params schema, placeholders in args only', () => {
     const catalog = parseCatalog(`pipelines:
   - name: export
     kind: container
     description: Export a table.
     image: ghcr.io/acme/export:1
-    command: [export, '{{params.table}}']
+    command: [export]
+    args: ['{{params.table}}', '--offset={{params.offset}}', '{{params.delta}}']
     paramsSchema:
       type: object
       required: [table]
-      properties: { table: { type: string } }
-  - name: anything
-    kind: container
-    description: Anything goes.
-    image: busybox
-    command: [run]
+      properties: { table: { type: string }, offset: { type: string }, delta: { type: string, pattern: '^-?[0-9]+$' } }
 `);
     const exporter = catalog.get('export');
     expect(exporter?.checkParams({ table: 't' })).toEqual([]);
     expect(exporter?.checkParams({})).toEqual([{ field: 'params.table', message: 'is required' }]);
-    expect(catalog.get('anything')?.paramsSchema).toEqual({ type: 'object' });
-    expect(catalog.get('anything')?.checkParams({ whatever: [1, 2] })).toEqual([]);
   });
 
   it.each([
@@ -129,6 +123,20 @@ describe('parseCatalog', () => {
   - { name: box, kind: container, description: d, image: busybox }
 `,
       /container pipeline "box" needs an image and a command/,
+    ],
+    [
+      'a container without a params schema',
+      `pipelines:
+  - { name: box, kind: container, description: d, image: busybox, command: [run] }
+`,
+      /container pipeline "box" needs a paramsSchema/,
+    ],
+    [
+      'a placeholder in the command',
+      `pipelines:
+  - { name: box, kind: container, description: d, image: busybox, command: ['{{params.tool}}'], paramsSchema: { type: object } }
+`,
+      /container pipeline "box" has a \{\{params\.…\}\} placeholder in its command/,
     ],
     [
       'an invalid params schema',

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from '@ferry/contracts';
+import { hasPlaceholder } from './argv.renderer.js';
 import { BUILTIN_PARAMS_SCHEMAS } from './builtin-params.schemas.js';
 import type { PipelineEntry } from './catalog.schema.js';
 
@@ -54,9 +55,7 @@ function compilePipeline(entry: PipelineEntry): Pipeline {
   if (builtin !== undefined && entry.paramsSchema !== undefined) {
     throw new Error(`pipeline catalog: "${entry.name}" is of built-in kind ${entry.kind}, whose params schema is fixed`);
   }
-  if (entry.kind === 'container' && (entry.command === undefined || entry.image === undefined)) {
-    throw new Error(`pipeline catalog: container pipeline "${entry.name}" needs an image and a command`);
-  }
+  if (entry.kind === 'container') checkContainerEntry(entry);
   const paramsSchema = (builtin as Record<string, unknown> | undefined) ?? entry.paramsSchema ?? { type: 'object' };
   let validate: ValidateFunction;
   try {
@@ -69,6 +68,19 @@ function compilePipeline(entry: PipelineEntry): Pipeline {
     paramsSchema,
     checkParams: (params) => (validate(params) ? [] : (validate.errors ?? []).map(toFieldError)),
   };
+}
+
+/** What a container entry must say, so that a client's params cannot pick or steer the program. */
+function checkContainerEntry(entry: PipelineEntry): void {
+  if (entry.command === undefined || entry.image === undefined) {
+    throw new Error(`pipeline catalog: container pipeline "${entry.name}" needs an image and a command`);
+  }
+  if (entry.command.some(hasPlaceholder)) {
+    throw new Error(`pipeline catalog: container pipeline "${entry.name}" has a {{params.…}} placeholder in its command; params go in args`);
+  }
+  if (entry.paramsSchema === undefined) {
+    throw new Error(`pipeline catalog: container pipeline "${entry.name}" needs a paramsSchema: without one a client could pass anything`);
+  }
 }
 
 function toFieldError(error: ErrorObject): FieldError {

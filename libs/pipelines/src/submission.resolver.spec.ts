@@ -26,6 +26,15 @@ const catalog = parseCatalog(`pipelines:
     description: A default above its own maximum
     defaults: { timeoutSeconds: 500 }
     maxima: { timeoutSeconds: 100 }
+  - name: export
+    kind: container
+    description: A team's program
+    image: ghcr.io/acme/export:1
+    command: [export]
+    args: ['{{params.table}}', '--offset={{params.offset}}', '{{params.delta}}']
+    paramsSchema:
+      type: object
+      properties: { table: { type: string }, offset: { type: string }, delta: { type: string, pattern: '^-?[0-9]+$' } }
 `);
 
 /** A request body as the DTO validation hands it over. */
@@ -210,4 +219,12 @@ describe('resolveSubmission: sources refused at submit', () => {
       expect(submit(url)()).toMatchObject({ pipeline: 'sql' });
     },
   );
+
+  it('refuses a param that would make an argument start with "-", unless its schema has a pattern', () => {
+    const refused = rejection(body({ pipeline: 'export', params: { table: '--config=/etc/passwd' } }));
+    expect(refused.code).toBe(ErrorCode.Unprocessable);
+    expect(refused.errors).toEqual([{ field: 'params.table', message: 'must not start with "-": it would be read as an option' }]);
+    // Inside an argument, or where the operator's pattern allows it, a leading "-" is the operator's choice.
+    expect(resolveSubmission(body({ pipeline: 'export', params: { table: 't', offset: '-5', delta: '-3' } }), catalog).params).toEqual({ table: 't', offset: '-5', delta: '-3' });
+  });
 });

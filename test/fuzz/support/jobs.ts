@@ -1,29 +1,18 @@
 import { join } from 'node:path';
-import type { Api } from '../../support/api.ts';
 import { TEST_KEYS } from '../../support/gateway.ts';
+import { listJobIds } from '../../support/jobs.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 import type { FerrySystem } from '../../support/system.ts';
 
 /** The fuzz catalog: every job ends within seconds; `anything` accepts any params. */
 export const FUZZ_CATALOG = join(REPO_ROOT, 'test', 'fuzz', 'catalog.yaml');
 
+export { listJobIds };
+
 export const fuzzSystemOptions = {
   gatewayEnv: { FERRY_PIPELINES: FUZZ_CATALOG },
   controllerEnv: { FERRY_PIPELINES: FUZZ_CATALOG },
 } as const;
-
-/** Every job id a tenant can list, all pages (also checks each page is well-formed). */
-export async function listJobIds(api: Api): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { status: number; text: string; body: { items: { id: string }[]; nextCursor: string | null } } = await api.get<{ items: { id: string }[]; nextCursor: string | null }>(`/v1/jobs?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`);
-    if (page.status !== 200) throw new Error(`listing jobs answered ${page.status}: ${page.text}`);
-    ids.push(...page.body.items.map((job) => job.id));
-    cursor = page.body.nextCursor;
-  } while (cursor !== null);
-  return ids;
-}
 
 /** What both tenants can see, for "nothing was created" checks. */
 export async function jobCounts(system: FerrySystem): Promise<{ acme: number; globex: number }> {

@@ -62,8 +62,11 @@ const ControllerEnvSchema = Type.Object({
   FERRY_ACK_WAIT_SECONDS: Type.Number({ minimum: 1, default: 30 }),
   /** Leader lease term; a standby controller takes over at most this long after the leader dies. */
   FERRY_LEASE_SECONDS: Type.Number({ minimum: 1, default: 10 }),
-  /** Local default: sources may be on loopback. */
-  FERRY_SOURCE_ALLOW_LOOPBACK: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'true' }),
+  /**
+   * Whether sources may be on loopback: off by default, since on the controller's machine loopback
+   * holds NATS' monitoring page and the gateway's metrics. Tests that serve fixtures there turn it on.
+   */
+  FERRY_SOURCE_ALLOW_LOOPBACK: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
   FERRY_SOURCE_ALLOW_CIDRS: Type.String({ default: '' }),
   FERRY_PROGRESS_INTERVAL_MS: Type.Integer({ minimum: 0, default: 500 }),
   /** The runner's command line as a JSON array; default: this Node and the built runner. */

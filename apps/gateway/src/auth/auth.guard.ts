@@ -26,13 +26,29 @@ export class AuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<TenantRequest>();
-    const tenant = this.auth.enabled ? this.tenantOf(request.headers.authorization) : DEFAULT_TENANT;
-    const wait = this.limiter?.take(tenant, Date.now()) ?? 0;
-    if (wait > 0) {
-      throw new FerryError(ErrorCode.RateLimited, `tenant ${tenant} is over its request rate`, { retryAfterSeconds: Math.ceil(wait) });
-    }
+    const tenant = this.auth.enabled ? this.authenticate(request) : DEFAULT_TENANT;
+    this.charge(tenant, `tenant ${tenant} is over its request rate`);
     request.tenant = tenant;
     return true;
+  }
+
+  /**
+   * The tenant of the request's key. A request without a valid key is charged to its client
+   * address, so guessing keys is as rate limited as using one: past the limit a 429, not a 401.
+   */
+  private authenticate(request: TenantRequest): string {
+    try {
+      return this.tenantOf(request.headers.authorization);
+    } catch (error) {
+      // Bucket names of tenants hold no ':', so an address's bucket never is a tenant's.
+      this.charge(`unauthenticated:${request.ip}`, 'too many requests without a valid API key from this address');
+      throw error;
+    }
+  }
+
+  private charge(bucket: string, message: string): void {
+    const wait = this.limiter?.take(bucket, Date.now()) ?? 0;
+    if (wait > 0) throw new FerryError(ErrorCode.RateLimited, message, { retryAfterSeconds: Math.ceil(wait) });
   }
 
   private tenantOf(header: string | undefined): string {

@@ -20,6 +20,7 @@ describe('loadGatewayConfig', () => {
       HOST: '0.0.0.0',
       NATS_URL: 'nats://127.0.0.1:4222',
       FERRY_AUTH: 'on',
+      FERRY_AUTH_OFF_ANY_HOST: 'no',
       FERRY_PIPELINES: REPO_CATALOG,
       FERRY_RATE_LIMIT: 100,
       FERRY_RATE_BURST: 200,
@@ -28,6 +29,8 @@ describe('loadGatewayConfig', () => {
       FERRY_RETENTION_SECONDS: 604_800,
       FERRY_IDEMPOTENCY_TTL_SECONDS: 86_400,
       FERRY_SSE_HEARTBEAT_SECONDS: 15,
+      FERRY_STREAMS_PER_TENANT: 100,
+      FERRY_STREAMS_PER_REPLICA: 2000,
       FERRY_SHUTDOWN_GRACE_SECONDS: 10,
       LOG_LEVEL: 'info',
     });

@@ -20,6 +20,8 @@ const GatewayEnvSchema = Type.Object({
   FERRY_API_KEYS_FILE: Type.Optional(Type.String()),
   /** `off` serves every request as tenant `default`. Only for a closed laptop setup. */
   FERRY_AUTH: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  /** `yes` lets a gateway without auth listen on an address other than loopback (see auth-mode.ts). */
+  FERRY_AUTH_OFF_ANY_HOST: Type.Union([Type.Literal('yes'), Type.Literal('no')], { default: 'no' }),
   FERRY_PIPELINES: Type.String({ minLength: 1, default: DEFAULT_CATALOG }),
   /** Checks the per-attempt tokens of result uploads; the controller signs them with the same secret. */
   FERRY_RESULT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -32,6 +34,9 @@ const GatewayEnvSchema = Type.Object({
   FERRY_IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 60, default: DAY }),
   /** Seconds between SSE keep-alive comments. */
   FERRY_SSE_HEARTBEAT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+  /** Open streams (SSE, logs) per tenant and per replica; past either a stream is refused with a 429. */
+  FERRY_STREAMS_PER_TENANT: Type.Integer({ minimum: 1, default: 100 }),
+  FERRY_STREAMS_PER_REPLICA: Type.Integer({ minimum: 1, default: 2000 }),
   FERRY_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), {
     default: 'info',

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { isFinalState, type Job } from '@ferry/contracts';
+import { isFinalState, summarize, type JobSummary } from '@ferry/contracts';
 import { NatsLink } from '../nats/nats-link.js';
 
 export type EventSink = {
-  readonly event: (type: 'state' | 'progress', id: number, job: Job) => void;
+  readonly event: (type: 'state' | 'progress', id: number, job: JobSummary) => void;
   readonly comment: (text: string) => void;
 };
 
@@ -39,7 +39,7 @@ export class JobEventsService {
     const resumeFrom = await this.resumePoint(options.lastEventId);
     let sentUpdatedAt = '';
     let finished = false;
-    const send = (type: 'state' | 'progress', id: number, job: Job): void => {
+    const send = (type: 'state' | 'progress', id: number, job: JobSummary): void => {
       sink.event(type, id, job);
       sentUpdatedAt = job.updatedAt;
       if (type === 'state' && isFinalState(job.state)) finished = true;
@@ -48,7 +48,7 @@ export class JobEventsService {
     let after = resumeFrom;
     if (after === undefined) {
       after = await stores.events.lastSequence(tenant, jobId);
-      send('state', after, (await stores.jobs.require(tenant, jobId)).job);
+      send('state', after, summarize((await stores.jobs.require(tenant, jobId)).job));
       if (finished) return;
     }
 
@@ -62,7 +62,7 @@ export class JobEventsService {
         .get(tenant, jobId)
         .then((stored) => {
           if (stored !== undefined && isFinalState(stored.job.state) && !finished) {
-            send('state', after ?? 0, stored.job);
+            send('state', after ?? 0, summarize(stored.job));
             stop();
           }
         })

@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import { Controller, Get, Headers, Inject, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ErrorCode, FerryError, LogsQuery, isFinalState } from '@ferry/contracts';
+import { ErrorCode, FerryError, LogsQuery, RESULT_MEDIA_TYPES, isFinalState, resultMediaType } from '@ferry/contracts';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { Tenant } from '../auth/tenant.decorator.js';
+import { writeOrStop } from '../http/drain.js';
 import { OpenStreams } from '../http/open-streams.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { ApiQueryFrom, JOB_EVENT_SCHEMA, PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
@@ -14,10 +15,8 @@ import { SseWriter } from './sse.writer.js';
 
 export const SSE_HEARTBEAT_MS = Symbol('SSE_HEARTBEAT_MS');
 
-/** The media types a result may have (one per output format of the runner); any bytes. */
-const RESULT_CONTENT = Object.fromEntries(
-  ['text/csv', 'application/vnd.apache.parquet', 'application/json', 'application/x-ndjson'].map((type) => [type, { schema: {} }]),
-);
+/** The media types a result may have; any bytes. */
+const RESULT_CONTENT = Object.fromEntries(Object.keys(RESULT_MEDIA_TYPES).map((type) => [type, { schema: {} }]));
 
 /** What a job produces over time: its events (SSE), its log lines and its result. */
 @ApiTags('jobs')
@@ -55,7 +54,7 @@ export class JobOutputController {
       void reply.status(204).send();
       return;
     }
-    const open = this.streams.open();
+    const open = this.streams.open(tenant);
     reply.hijack();
     reply.raw.on('close', () => open.abort());
     const sse = new SseWriter(reply.raw);
@@ -81,7 +80,7 @@ export class JobOutputController {
   async logs(@Tenant() tenant: string, @Param('id') id: string, @Query() query: LogsQuery, @Res() reply: FastifyReply): Promise<void> {
     await this.jobs.get(tenant, id);
     const logs = this.nats.stores().logs;
-    const open = this.streams.open();
+    const open = this.streams.open(tenant);
     reply.hijack();
     reply.raw.on('close', () => open.abort());
     reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
@@ -92,7 +91,7 @@ export class JobOutputController {
         isFinished: async () => isFinalState((await this.jobs.get(tenant, id)).state),
       });
       for await (const entry of entries) {
-        if (!reply.raw.write(`${entry.line}\n`)) await new Promise((resolve) => reply.raw.once('drain', resolve));
+        if (!(await writeOrStop(reply.raw, `${entry.line}\n`, open.signal))) break;
       }
     } finally {
       open.abort();
@@ -109,9 +108,13 @@ export class JobOutputController {
     if (!isFinalState(job.state)) throw new FerryError(ErrorCode.Conflict, `job ${id} is ${job.state}; its result comes when it is final`);
     const stored = job.result === null ? undefined : await this.nats.stores().results.get(tenant, id, job.attempt);
     if (stored === undefined) throw new FerryError(ErrorCode.NotFound, `job ${id} has no result`);
+    // A result is data to save, never a page to render: a stored type outside the list (older uploads) is served as bytes.
+    const contentType = resultMediaType(stored.contentType) ?? 'application/octet-stream';
     void reply
-      .header('content-type', stored.contentType)
+      .header('content-type', contentType)
       .header('content-length', String(stored.bytes))
+      .header('x-content-type-options', 'nosniff')
+      .header('content-disposition', `attachment; filename="${id}.${RESULT_MEDIA_TYPES[contentType] ?? 'bin'}"`)
       .send(Readable.fromWeb(stored.data));
   }
 }

@@ -10,8 +10,10 @@ import {
   isFinalState,
   isJobId,
   newJobId,
+  summarize,
   type CreateJobDto,
   type Job,
+  type JobSummary,
   type ListJobsQuery,
 } from '@ferry/contracts';
 import { resolveSubmission, type Catalog } from '@ferry/pipelines';
@@ -29,7 +31,7 @@ export interface Submitted {
 }
 
 export interface JobPage {
-  readonly items: Job[];
+  readonly items: (Job | JobSummary)[];
   readonly nextCursor: string | null;
 }
 
@@ -94,7 +96,8 @@ export class JobsService {
       limit: query.limit ?? LIST_LIMIT.fallback,
       ...filter,
     });
-    return { items: page.items, nextCursor: page.nextBefore === null ? null : String(page.nextBefore) };
+    const items = query.include === 'params' ? page.items : page.items.map(summarize);
+    return { items, nextCursor: page.nextBefore === null ? null : String(page.nextBefore) };
   }
 
   /** Marks the job for cancellation; the controller converges it (stops the attempt, records `cancelled`). */

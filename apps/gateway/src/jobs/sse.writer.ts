@@ -1,8 +1,24 @@
 import type { ServerResponse } from 'node:http';
-import type { Job } from '@ferry/contracts';
+import type { JobSummary } from '@ferry/contracts';
 
-/** Writes Server-Sent Events frames to a raw response (DESIGN §4: `event`, `id`, `data`). */
+type EventType = 'state' | 'progress';
+
+interface PendingEvent {
+  readonly type: EventType;
+  readonly id: number;
+  readonly frame: string;
+}
+
+/**
+ * Writes Server-Sent Events frames to a raw response (`event`, `id`, `data`), honouring
+ * backpressure: while the socket's buffer is full, each new event replaces the waiting one of its
+ * type, so a reader that does not keep up costs at most one buffer and two frames, and gets the
+ * latest state and progress when it reads again (a reconnect replays the rest from Last-Event-ID).
+ */
 export class SseWriter {
+  readonly #pending = new Map<EventType, PendingEvent>();
+  #blocked = false;
+
   constructor(private readonly response: ServerResponse) {}
 
   start(): void {
@@ -15,15 +31,45 @@ export class SseWriter {
     });
   }
 
-  event(type: 'state' | 'progress', id: number, job: Job): void {
-    this.response.write(`event: ${type}\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`);
+  event(type: EventType, id: number, job: JobSummary): void {
+    const frame = `event: ${type}\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`;
+    if (this.#blocked) this.#pending.set(type, { type, id, frame });
+    else this.write(frame);
   }
 
+  /** A keep-alive matters only to a reader that reads: skipped while the buffer is full. */
   comment(text: string): void {
-    this.response.write(`: ${text}\n\n`);
+    if (!this.#blocked) this.write(`: ${text}\n\n`);
   }
 
+  /** Ends the response after whatever is waiting (the final state among it). */
   end(): void {
-    if (!this.response.writableEnded) this.response.end();
+    if (this.response.writableEnded) return;
+    for (const { frame } of this.takePending()) this.response.write(frame);
+    this.response.end();
+  }
+
+  private write(frame: string): void {
+    if (this.response.writableEnded || this.response.destroyed) return;
+    if (this.response.write(frame)) return;
+    this.#blocked = true;
+    this.response.once('drain', () => this.flush());
+  }
+
+  private flush(): void {
+    this.#blocked = false;
+    for (const pending of this.takePending()) {
+      // A frame that filled the buffer again leaves the rest waiting for the next drain.
+      if (this.#blocked) this.#pending.set(pending.type, pending);
+      else this.write(pending.frame);
+    }
+  }
+
+  /** The waiting frames in stream order, removed from the waiting set. */
+  private takePending(): PendingEvent[] {
+    const frames = [...this.#pending.values()].sort((a, b) => a.id - b.id);
+    this.#pending.clear();
+    return frames;
   }
 }
+

@@ -92,7 +92,7 @@ export class NatsLink {
           idempotency: new IdempotencyStore(nats.idempotency),
           events: new JobEventStream(nats.js, nats.jsm, this.topology),
           logs: new JobLogStream(nats.js, nats.jsm, this.topology),
-          results: new ResultStore(nats.results),
+          results: ResultStore.on(nats),
         };
         this.logger.info('NATS JetStream topology ready');
         return;

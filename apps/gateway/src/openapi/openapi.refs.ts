@@ -2,19 +2,24 @@ import { ApiExtension, type ApiResponseOptions } from '@nestjs/swagger';
 
 /** References into the OpenAPI document's components (filled in by `buildOpenApiDocument`). */
 export const JOB_REF = { $ref: '#/components/schemas/Job' };
+/** The job without params: list items (unless `include=params`) and event data. */
+export const JOB_SUMMARY_REF = { $ref: '#/components/schemas/JobSummary' };
 export const JOB_PAGE_REF = {
   type: 'object',
   required: ['items', 'nextCursor'],
-  properties: { items: { type: 'array', items: JOB_REF }, nextCursor: { type: ['string', 'null'] } },
+  properties: {
+    items: { type: 'array', items: { anyOf: [JOB_SUMMARY_REF, JOB_REF] }, description: 'JobSummary items; Job items with include=params' },
+    nextCursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null when there is none' },
+  },
 };
-/** One Server-Sent Event of `GET /v1/jobs/{id}/events`: the job as JSON, after a state change or progress. */
+/** One Server-Sent Event of `GET /v1/jobs/{id}/events`: the job without params as JSON, after a state change or progress. */
 export const JOB_EVENT_SCHEMA = {
   type: 'object',
   required: ['event', 'id', 'data'],
   properties: {
     event: { enum: ['state', 'progress'] },
     id: { type: 'string', pattern: '^[0-9]+$', description: 'The events-stream sequence; send it as Last-Event-ID to resume' },
-    data: { type: 'string', contentMediaType: 'application/json', contentSchema: JOB_REF },
+    data: { type: 'string', contentMediaType: 'application/json', contentSchema: JOB_SUMMARY_REF },
   },
 };
 export const PIPELINE_LIST_SCHEMA = {
@@ -61,6 +66,6 @@ export const PROBLEM_RESPONSES = {
   payloadTooLarge: problem(413, 'Body over the size limit'),
   unsupportedMediaType: problem(415, 'Body is not application/json'),
   unprocessable: problem(422, 'Unknown pipeline, params failing its schema, values out of bounds, or an Idempotency-Key reused with another body'),
-  rateLimited: problem(429, 'Over the tenant rate limit; see Retry-After'),
+  rateLimited: problem(429, 'Over the tenant rate limit, or too many open streams; see Retry-After'),
   unavailable: problem(503, 'NATS is unavailable; see Retry-After'),
 } as const;

@@ -7,11 +7,13 @@ import {
   isFinalState,
   isJobId,
   isTenantName,
+  RESULT_MEDIA_TYPES,
+  resultMediaType,
   verifyAttemptToken,
   type Job,
   type JobResult,
 } from '@ferry/contracts';
-import type { NatsLink } from '../nats/nats-link.js';
+import type { GatewayStores, NatsLink } from '../nats/nats-link.js';
 
 export interface ResultUploadSettings {
   /** `undefined`: uploads are refused (no secret configured). */
@@ -56,32 +58,64 @@ export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, s
       // Attempt 0: "the current attempt" of a job whose executor retries attempts itself (Kubernetes).
       const current = attempt === CURRENT_ATTEMPT && job.executor?.kind === 'kubernetes' ? job.attempt : attempt;
       assertUploadable(job, current);
-      const contentType = request.headers['content-type'] ?? 'application/octet-stream';
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          bytes += chunk.length;
-          if (bytes > settings.maxBytes) return callback(new FerryError(ErrorCode.PayloadTooLarge, `results are limited to ${settings.maxBytes} bytes`));
-          hash.update(chunk);
-          callback(null, chunk);
-        },
-      });
-      request.raw.pipe(meter);
-      request.raw.once('error', (error) => meter.destroy(error));
-      await stores.results.put(tenant, id, current, contentType, Readable.toWeb(meter) as ReadableStream<Uint8Array>);
-
-      const rowsHeader = request.headers['ferry-result-rows'];
-      const rows = typeof rowsHeader === 'string' && /^\d{1,15}$/.test(rowsHeader) ? Number(rowsHeader) : undefined;
-      const result: JobResult = { contentType, bytes, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
-      await stores.jobs.update(tenant, id, (latest) => {
-        assertUploadable(latest, current);
-        return { ...latest, result, updatedAt: new Date().toISOString() };
-      });
-      return reply.status(201).send(result);
+      const contentType = resultMediaType(request.headers['content-type'] ?? 'application/octet-stream');
+      if (contentType === undefined) {
+        throw new FerryError(ErrorCode.UnsupportedMediaType, `a result is one of ${Object.keys(RESULT_MEDIA_TYPES).join(', ')}`);
+      }
+      // Claim, then write: a second upload of this attempt (the same token, at once) is refused here
+      // rather than overwriting the object after the first one's record update.
+      if (!(await stores.results.claim(tenant, id, current))) {
+        throw new FerryError(ErrorCode.Conflict, 'another upload of this attempt is in progress or done');
+      }
+      try {
+        const result = await storeResult(stores, request, { tenant, id, attempt: current, contentType, maxBytes: settings.maxBytes });
+        return await reply.status(201).send(result);
+      } finally {
+        await stores.results.release(tenant, id, current);
+      }
     });
     done();
   });
+}
+
+interface UploadTarget {
+  readonly tenant: string;
+  readonly id: string;
+  readonly attempt: number;
+  readonly contentType: string;
+  readonly maxBytes: number;
+}
+
+/**
+ * Under the claim: checks the record again (an upload that finished between the first check and
+ * the claim has recorded its result), streams the body into the object store (capped, hashed on
+ * the way), then records it on the job by compare-and-set, fenced once more.
+ */
+async function storeResult(stores: GatewayStores, request: UploadRequest, target: UploadTarget): Promise<JobResult> {
+  const { tenant, id, attempt, contentType, maxBytes } = target;
+  assertUploadable((await stores.jobs.require(tenant, id)).job, attempt);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) return callback(new FerryError(ErrorCode.PayloadTooLarge, `results are limited to ${maxBytes} bytes`));
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  request.raw.pipe(meter);
+  request.raw.once('error', (error) => meter.destroy(error));
+  await stores.results.put(tenant, id, attempt, contentType, Readable.toWeb(meter) as ReadableStream<Uint8Array>);
+
+  const rowsHeader = request.headers['ferry-result-rows'];
+  const rows = typeof rowsHeader === 'string' && /^\d{1,15}$/.test(rowsHeader) ? Number(rowsHeader) : undefined;
+  const result: JobResult = { contentType, bytes, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
+  await stores.jobs.update(tenant, id, (latest) => {
+    assertUploadable(latest, attempt);
+    return { ...latest, result, updatedAt: new Date().toISOString() };
+  });
+  return result;
 }
 
 function assertUploadable(job: Job, attempt: number): void {

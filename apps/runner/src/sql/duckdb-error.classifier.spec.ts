@@ -32,4 +32,14 @@ describe('classifyDuckDbError', () => {
     const failure = permanent('InvalidSql', 'two statements');
     expect(classifyDuckDbError(failure, context)).toBe(failure);
   });
+
+  it.each([
+    ['Invalid Input Error: CSV Error on Line: 2\nOriginal Line: secret,token\nExpected 3 columns', { source: 'page' }, 'source "page" cannot be read: Invalid Input Error: CSV Error on Line: 2'],
+    ['Invalid Input Error: Malformed JSON at byte 0 of input: unexpected character.  Input: <html>nats monitoring', { source: 'page' }, 'source "page" cannot be read: Invalid Input Error: Malformed JSON at byte 0 of input: unexpected character.'],
+    ["Conversion Error: Could not convert string 'hunter2' to INT32", {}, 'Conversion Error: Could not convert string "…" to INT32'],
+    ['Invalid Input Error: "server_id": "NDJ…" is not a number', {}, 'Invalid Input Error: "…": "…" is not a number'],
+    ['Binder Error: Referenced column "amount" not found in FROM clause!\nCandidate bindings: "<html><body>server_id NSECRET"\n\nLINE 1: SELECT amount FROM page', {}, 'Binder Error: Referenced column "amount" not found in FROM clause!'],
+  ])('never echoes what a source served: %s', (message, extra, said) => {
+    expect(classifyDuckDbError(new Error(message), { ...context, ...extra }).message).toBe(said);
+  });
 });

@@ -24,8 +24,22 @@ export function classifyDuckDbError(error: unknown, context: { readonly memoryLi
   if (type === 'internal' || type === 'fatal') {
     return new RunnerFailure(UNKNOWN_FAILURE_EXIT, RunnerReason.EngineError, `DuckDB failed internally: ${message}`, { cause: error });
   }
+  // The job's message must not carry what a source served: DuckDB's later lines list it (a binder
+  // error's "Candidate bindings" are a CSV's header line), and errors about the data quote it.
+  const said = type === 'invalid input' || type === 'conversion' ? withoutContent(message) : firstLine(message);
   if (context.source !== undefined) {
-    return permanent(RunnerReason.SourceInvalid, `source "${context.source}" cannot be read: ${message}`, error);
+    return permanent(RunnerReason.SourceInvalid, `source "${context.source}" cannot be read: ${said}`, error);
   }
-  return permanent(RunnerReason.SqlError, message, error);
+  return permanent(RunnerReason.SqlError, said, error);
+}
+
+/** The first line of DuckDB's message: the error itself, without candidates, context or the SQL pointer. */
+function firstLine(message: string): string {
+  return (message.split('\n', 1)[0] ?? '').trim();
+}
+
+/** DuckDB's first line without what it quotes of the data: strings become "…", an echoed input is cut off. */
+function withoutContent(message: string): string {
+  const beforeInput = firstLine(message).split(/\b(?:Input|Original Line|Line contents?)\s*:/, 1)[0] ?? '';
+  return beforeInput.replace(/'[^']*'|"[^"]*"/g, '"…"').trim();
 }

@@ -5,7 +5,8 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-vali
 import { JOB_STATES, type JobState } from '../job-state.js';
 import { PIPELINE_NAME_PATTERN } from '../limits.js';
 
-export const LIST_LIMIT = { fallback: 50, max: 1000 } as const;
+/** A page: 200 jobs at most (a summary is at most about 10 KB, labels and all; params add up to 48 KB each). */
+export const LIST_LIMIT = { fallback: 50, max: 200 } as const;
 /** A stream position: 1 to 2^53 - 1, no leading zero. */
 export const LIST_CURSOR_PATTERN = /^[1-9][0-9]{0,15}$/;
 
@@ -32,6 +33,11 @@ export class ListJobsQuery {
   @Min(1)
   @Max(LIST_LIMIT.max)
   limit?: number;
+
+  /** `params` adds each job's params to the items; without it a page carries summaries. */
+  @IsOptional()
+  @IsIn(['params'])
+  include?: 'params';
 
   /** A position in the tenant's list index: opaque to clients, a decimal number here. */
   @IsOptional()
