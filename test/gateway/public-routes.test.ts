@@ -149,6 +149,28 @@ describe('bad input is a 4xx problem, never a 500 or another format', () => {
     expect(response.body).toMatchObject({ type: 'urn:ferry:problem:invalid_request', status: 400 });
   });
 
+  it('a client that writes a whole 5 MB body before reading gets the 413 problem, not a broken pipe', async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 'a');
+    const { port } = new URL(gateway.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    const failure = new Promise<string>((resolve) => socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error')));
+    socket.pause(); // as urllib does: nothing is read until the body is written
+    const head = `POST /v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nAuthorization: Bearer ${TEST_KEYS.acme}\r\nContent-Length: ${body.length}\r\n\r\n`;
+    await new Promise<void>((resolve, reject) => socket.write(Buffer.concat([Buffer.from(head), body]), (error) => (error ? reject(error) : resolve())));
+    const answer = await Promise.race([
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text));
+        socket.resume();
+      }),
+      failure,
+    ]);
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1.1 413 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ type: 'urn:ferry:problem:payload_too_large', status: 413 });
+  });
+
   it.each([
     ['raw bytes in the URL', Buffer.concat([Buffer.from('GET /v1/jobs/'), Buffer.from([0xff]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400, 'invalid_request'],
     ['a malformed Content-Length', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'invalid_request'],

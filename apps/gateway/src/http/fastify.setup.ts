@@ -20,12 +20,42 @@ export function configureFastify(fastify: FastifyInstance, metrics: GatewayMetri
   fastify.post('/echo', (request, reply) => reply.send(request.body ?? null));
 
 
+  letOversizedBodiesDrain(fastify);
+
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
     done();
+  });
+}
+
+/** Bodies up to this size are read to the end after a 413, so the client can read the answer. */
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Fastify answers a body over the limit with a 413 without reading the body, then closes. A client
+ * that writes the whole body before reading (Python's urllib and requests) writes into a closed
+ * socket and sees a broken pipe instead of the problem. For a declared length up to
+ * DRAIN_MAX_BYTES the answer waits until the body has been read off the wire (and discarded);
+ * past it, closing at once is cheaper than reading.
+ */
+function letOversizedBodiesDrain(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const body = request.raw;
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    if (reply.statusCode !== 413 || body.complete || !(declared <= DRAIN_MAX_BYTES)) return done(null, payload);
+    // Whichever comes first: the body's end, or the client going away mid-body.
+    let sent = false;
+    const send = (): void => {
+      if (sent) return;
+      sent = true;
+      done(null, payload);
+    };
+    body.once('end', send);
+    body.once('close', send);
+    body.resume();
   });
 }
 
