@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { topologyFromEnv } from '@ferry/nats';
 import { parseCatalog } from '@ferry/pipelines';
 import { loadControllerConfig } from '../../apps/controller/src/config/controller.config.ts';
 import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config.ts';
@@ -17,10 +18,17 @@ beforeAll(async () => {
   tools = await k8sTools();
 }, TOOLS_TIMEOUT_MS);
 
-/** The variable names a `Type.Object({ NAME: Type.… })` env schema declares. */
+/** Both processes also read the NATS topology's variables, declared once in libs/nats. */
+const TOPOLOGY_CONFIG = 'libs/nats/src/nats.config.ts';
+
+/** The variable names `Type.Object({ NAME: Type.… })` env schemas declare: the process's own and the topology's. */
 async function declaredEnv(configFile: string): Promise<Set<string>> {
-  const source = await readFile(join(REPO_ROOT, configFile), 'utf8');
-  return new Set([...source.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*Type\./gm)].map((match) => match[1] ?? ''));
+  const names = new Set<string>();
+  for (const file of [configFile, TOPOLOGY_CONFIG]) {
+    const source = await readFile(join(REPO_ROOT, file), 'utf8');
+    for (const match of source.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*Type\./gm)) names.add(match[1] ?? '');
+  }
+  return names;
 }
 
 function container(manifests: readonly Manifest[], deployment: string): Container {
@@ -73,6 +81,13 @@ describe('environment', () => {
         FERRY_JOB_TTL_SECONDS: 86_400,
       });
     }
+  });
+
+  it('gives the gateway and the controller one NATS topology, from retention values set once', async () => {
+    const manifests = await renderChart(tools.helm, ['--set', 'retention.seconds=3600', '--set', 'retention.idempotencyTtlSeconds=600']);
+    const gateway = topologyFromEnv(resolvedEnv(container(manifests, 'ferry-gateway')));
+    expect(gateway).toMatchObject({ retentionSeconds: 3600, eventsMaxAgeSeconds: 3600, idempotencyTtlSeconds: 600 });
+    expect(topologyFromEnv(resolvedEnv(container(manifests, 'ferry-controller')))).toEqual(gateway);
   });
 
   it('points the controller at the gateway, the runner image and ServiceAccount, and the jobs namespace', async () => {

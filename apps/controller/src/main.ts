@@ -10,7 +10,7 @@ import {
   connectNats,
   ensureIntakeConsumer,
   ensureTopology,
-  retainedTopology,
+  topologyFromEnv,
 } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { loadControllerConfig } from './config/controller.config.js';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   // Unique per process: a restarted controller is a new owner, so it recognises the attempts of its
   // previous life as lost rather than as its own.
   const instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const topology = retainedTopology(config.FERRY_RETENTION_SECONDS);
+  const topology = topologyFromEnv();
 
   const connection = await connectNats({
     servers: config.NATS_URL,
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       resultSecret: config.FERRY_RESULT_SECRET,
       retryBaseMs: config.FERRY_RETRY_BASE_SECONDS * 1000,
       retryMaxMs: config.FERRY_RETRY_MAX_SECONDS * 1000,
-      retentionMs: config.FERRY_RETENTION_SECONDS * 1000,
+      retentionMs: topology.retentionSeconds * 1000,
     },
     logger,
   );

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { pino } from 'pino';
-import { retainedTopology } from '@ferry/nats';
+import { topologyFromEnv } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { AppModule } from './app.module.js';
 import { loadApiKeys } from './auth/api-keys.js';
@@ -30,7 +30,7 @@ async function bootstrap(): Promise<void> {
   const withAuth = authEnabled(config, keys);
   if (!withAuth) logger.warn({ host: config.HOST }, `FERRY_AUTH=off: every request is tenant "${DEFAULT_TENANT}", without a key`);
   const catalog = await loadCatalog(config.FERRY_PIPELINES);
-  const topology = { ...retainedTopology(config.FERRY_RETENTION_SECONDS), idempotencyTtlSeconds: config.FERRY_IDEMPOTENCY_TTL_SECONDS };
+  const topology = topologyFromEnv();
   const nats = new NatsLink(
     {
       servers: config.NATS_URL,

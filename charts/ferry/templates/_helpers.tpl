@@ -147,6 +147,14 @@ Usage: include "ferry.persistentRandom" (dict "context" $ "secret" "name" "key" 
 {{- end -}}
 
 {{/* NATS_URL and credentials, for the gateway and controller containers. */}}
+{{- /* What the gateway and the controller both declare the NATS topology from (libs/nats/src/nats.config.ts). */}}
+{{- define "ferry.topologyEnv" -}}
+- name: FERRY_RETENTION_SECONDS
+  value: {{ .Values.retention.seconds | int | quote }}
+- name: FERRY_IDEMPOTENCY_TTL_SECONDS
+  value: {{ .Values.retention.idempotencyTtlSeconds | int | quote }}
+{{- end -}}
+
 {{- define "ferry.natsEnv" -}}
 - name: NATS_URL
   value: {{ include "ferry.natsUrl" . | quote }}

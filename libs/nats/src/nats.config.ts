@@ -1,4 +1,5 @@
-import { NATS_DEFAULTS } from '@ferry/contracts';
+import { Type } from '@sinclair/typebox';
+import { NATS_DEFAULTS, parseEnv } from '@ferry/contracts';
 
 const DAY_SECONDS = 86_400;
 
@@ -17,6 +18,8 @@ export interface NatsTopology {
   /** One small entry per accepted job, per tenant, newest last: what `GET /v1/jobs` pages through. */
   readonly listIndexStream: string;
   readonly subjectPrefix: string;
+  /** How long a finished job's record is kept (the controller's retention sweep); streams follow it. */
+  readonly retentionSeconds: number;
   readonly eventsMaxAgeSeconds: number;
   readonly eventsMaxBytes: number;
   readonly logsMaxAgeSeconds: number;
@@ -41,6 +44,7 @@ export const DEFAULT_TOPOLOGY: NatsTopology = {
   uploadClaimsBucket: NATS_DEFAULTS.uploadClaimsBucket,
   listIndexStream: NATS_DEFAULTS.listIndexStream,
   subjectPrefix: NATS_DEFAULTS.subjectPrefix,
+  retentionSeconds: 7 * DAY_SECONDS,
   eventsMaxAgeSeconds: 7 * DAY_SECONDS,
   eventsMaxBytes: 1024 ** 3,
   logsMaxAgeSeconds: 7 * DAY_SECONDS,
@@ -58,15 +62,28 @@ function listIndexMaxAge(retentionSeconds: number): number {
 }
 
 /**
- * The topology for a retention (`FERRY_RETENTION_SECONDS`): what every process that ensures the
- * topology must agree on, or each start would set the streams' limits back to its own.
+ * The variables the topology is declared from. Every process that ensures the topology (gateway
+ * and controller) reads these same variables through `topologyFromEnv`, so whichever starts first
+ * or last, the streams and buckets end with one set of limits.
  */
-export function retainedTopology(retentionSeconds: number): NatsTopology {
+const TopologyEnvSchema = Type.Object({
+  /** How long finished jobs, their events, logs and results are kept. */
+  FERRY_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * DAY_SECONDS }),
+  /** How long an `Idempotency-Key` is remembered. */
+  FERRY_IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 60, default: DAY_SECONDS }),
+});
+
+/** The topology the environment declares (see `TopologyEnvSchema`); a bad value names its variable. */
+export function topologyFromEnv(env: NodeJS.ProcessEnv = process.env): NatsTopology {
+  const settings = parseEnv(TopologyEnvSchema, env);
+  const retentionSeconds = settings.FERRY_RETENTION_SECONDS;
   return {
     ...DEFAULT_TOPOLOGY,
+    retentionSeconds,
     eventsMaxAgeSeconds: retentionSeconds,
     logsMaxAgeSeconds: retentionSeconds,
     resultsTtlSeconds: retentionSeconds,
     listIndexMaxAgeSeconds: listIndexMaxAge(retentionSeconds),
+    idempotencyTtlSeconds: settings.FERRY_IDEMPOTENCY_TTL_SECONDS,
   };
 }

@@ -78,6 +78,8 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
     replicas: topology.replicas,
     ttl: topology.idempotencyTtlSeconds * 1000,
   });
+  // An existing bucket keeps the TTL it was created with: a changed setting is applied here.
+  await applyMaxAge(jsm, kvStreamName(topology.idempotencyBucket), topology.idempotencyTtlSeconds);
   const leases = await kvm.create(topology.leasesBucket, { history: 1, storage: StorageType.File, replicas: topology.replicas });
   const results = await new Objm(js).create(topology.resultsBucket, {
     storage: StorageType.File,
@@ -85,6 +87,7 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
     ttl: nanos(topology.resultsTtlSeconds * 1000),
   });
 
+  await applyMaxAge(jsm, `OBJ_${topology.resultsBucket}`, topology.resultsTtlSeconds);
   // A claim outlives any upload it guards; one left by a gateway that died mid-upload expires.
   const uploadClaims = await kvm.create(topology.uploadClaimsBucket, {
     history: 1,
@@ -113,6 +116,13 @@ async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): P
     const { name: _name, ...update } = full;
     await jsm.streams.update(config.name, update);
   }
+}
+
+/** Sets a bucket's stream to this max age when it has another (nats.js leaves an existing bucket's TTL as it was). */
+async function applyMaxAge(jsm: JetStreamManager, stream: string, maxAgeSeconds: number): Promise<void> {
+  const { config } = await jsm.streams.info(stream);
+  const maxAge = nanos(maxAgeSeconds * 1000);
+  if (config.max_age !== maxAge) await jsm.streams.update(stream, { ...config, max_age: maxAge });
 }
 
 /** The stream behind a KV bucket, as JetStream names it. */

@@ -10,7 +10,8 @@ export const FUZZ_CATALOG = join(REPO_ROOT, 'test', 'fuzz', 'catalog.yaml');
 export { listJobIds };
 
 export const fuzzSystemOptions = {
-  gatewayEnv: { FERRY_PIPELINES: FUZZ_CATALOG },
+  // Room for the 200 streams of one tenant that the hostile suite holds open at once.
+  gatewayEnv: { FERRY_PIPELINES: FUZZ_CATALOG, FERRY_STREAMS_PER_TENANT: '250' },
   controllerEnv: { FERRY_PIPELINES: FUZZ_CATALOG },
 } as const;
 

@@ -4,7 +4,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, parseEnv } from '@ferry/contracts';
 
 const repo = (path: string): string => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
-const DAY = 86_400;
 
 /** Every variable the controller reads, with its default; validated once at start-up. */
 const ControllerEnvSchema = Type.Object({
@@ -56,7 +55,6 @@ const ControllerEnvSchema = Type.Object({
   FERRY_RESYNC_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 30 }),
   /** A full pass over every record (also purges finished ones past retention). */
   FERRY_FULL_RESYNC_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 600 }),
-  FERRY_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * DAY }),
   FERRY_RECONCILE_CONCURRENCY: Type.Integer({ minimum: 1, default: 16 }),
   /** A record change not acknowledged this long after delivery (a stalled controller) is delivered again. */
   FERRY_ACK_WAIT_SECONDS: Type.Number({ minimum: 1, default: 30 }),

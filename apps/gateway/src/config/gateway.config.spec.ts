@@ -26,8 +26,6 @@ describe('loadGatewayConfig', () => {
       FERRY_RATE_BURST: 200,
       FERRY_RESULT_MAX_BYTES: 268_435_456,
       FERRY_BODY_LIMIT_BYTES: 1_048_576,
-      FERRY_RETENTION_SECONDS: 604_800,
-      FERRY_IDEMPOTENCY_TTL_SECONDS: 86_400,
       FERRY_SSE_HEARTBEAT_SECONDS: 15,
       FERRY_STREAMS_PER_TENANT: 100,
       FERRY_STREAMS_PER_REPLICA: 2000,
@@ -92,7 +90,6 @@ describe('loadGatewayConfig', () => {
     ['FERRY_RATE_LIMIT', { FERRY_RATE_LIMIT: '-1' }],
     ['FERRY_RATE_BURST', { FERRY_RATE_BURST: '0' }],
     ['FERRY_BODY_LIMIT_BYTES', { FERRY_BODY_LIMIT_BYTES: '1023' }],
-    ['FERRY_RETENTION_SECONDS', { FERRY_RETENTION_SECONDS: '59' }],
     ['FERRY_SSE_HEARTBEAT_SECONDS', { FERRY_SSE_HEARTBEAT_SECONDS: '0' }],
   ])('names %s in the error for %j', (name, env) => {
     const error = errorOf(env);

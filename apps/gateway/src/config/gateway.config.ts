@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, parseEnv } from '@ferry/contracts';
 
 const DEFAULT_CATALOG = fileURLToPath(new URL('../../../../pipelines/catalog.yaml', import.meta.url));
-const DAY = 86_400;
 
 /** Every variable the gateway reads, with its default; validated once at start-up (DESIGN §4). */
 const GatewayEnvSchema = Type.Object({
@@ -30,8 +29,6 @@ const GatewayEnvSchema = Type.Object({
   FERRY_RATE_LIMIT: Type.Number({ minimum: 0, default: 100 }),
   FERRY_RATE_BURST: Type.Integer({ minimum: 1, default: 200 }),
   FERRY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
-  FERRY_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * DAY }),
-  FERRY_IDEMPOTENCY_TTL_SECONDS: Type.Integer({ minimum: 60, default: DAY }),
   /** Seconds between SSE keep-alive comments. */
   FERRY_SSE_HEARTBEAT_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 15 }),
   /** Open streams (SSE, logs) per tenant and per replica; past either a stream is refused with a 429. */
