@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     catalog,
     {
       createExecutor: await executorFactory(config, catalog, instance, logger),
-      limits: { global: config.FERRY_MAX_CONCURRENT, perTenant: config.FERRY_MAX_CONCURRENT_PER_TENANT ?? config.FERRY_MAX_CONCURRENT },
+      limits: { global: config.FERRY_MAX_CONCURRENT, perTenant: config.FERRY_MAX_CONCURRENT_PER_TENANT },
       reconcileConcurrency: config.FERRY_RECONCILE_CONCURRENCY,
       resyncMs: config.FERRY_RESYNC_SECONDS * 1000,
       fullResyncMs: config.FERRY_FULL_RESYNC_SECONDS * 1000,

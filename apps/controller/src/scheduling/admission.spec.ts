@@ -26,7 +26,7 @@ function active(n: number, tenant = 'acme', state: 'starting' | 'running' = 'run
   return state === 'starting' ? starting : transitionJob(starting, { state: 'running' }, T0);
 }
 
-const limits = (global: number, perTenant: number): ConcurrencyLimits => ({ global, perTenant });
+const limits = (global: number, perTenant: number | undefined): ConcurrencyLimits => ({ global, perTenant });
 
 /** The plan as plain data: admitted ids (sorted) and positions in FIFO order. */
 function plan(queuedJobs: Job[], activeJobs: Job[], l: ConcurrencyLimits): { admitted: string[]; positions: Array<[string, number]> } {
@@ -95,19 +95,35 @@ describe('planAdmissions', () => {
     });
   });
 
-  it('both limits at once: positions are numbered 0.. across tenants in FIFO order', () => {
+  it('both limits at once: positions are numbered 0.. in the order jobs would start, tenants taking turns', () => {
     const activeJobs = [active(90, 'acme')];
     const queuedJobs = [queued(1, 'acme'), queued(2, 'beta'), queued(3, 'acme'), queued(4, 'gamma'), queued(5, 'beta'), queued(6, 'delta')];
     // 3 slots, 1 taken by acme; per tenant 1: acme waits, beta and gamma start, then the slots are gone.
+    // In line: the first of each tenant's jobs (acme's 1, delta's 6), then the seconds (3, 5).
     expect(plan(queuedJobs, activeJobs, limits(3, 1))).toEqual({
       admitted: [id(2), id(4)],
       positions: [
         [id(1), 0],
-        [id(3), 1],
-        [id(5), 2],
-        [id(6), 3],
+        [id(6), 1],
+        [id(3), 2],
+        [id(5), 3],
       ],
     });
+  });
+
+  it('takes turns: a tenant with a long queue does not start all its jobs ahead of one that submitted later', () => {
+    const queuedJobs = [...Array.from({ length: 10 }, (_unused, index) => queued(index + 1, 'acme')), queued(20, 'beta')];
+    expect(plan(queuedJobs, [], limits(3, 3)).admitted).toEqual([id(1), id(2), id(20)]);
+  });
+
+  it('without a per-tenant limit, each tenant with work gets a fair share of the global limit', () => {
+    // Two tenants with work, 4 slots: 2 each. acme holds 2 day-long jobs: beta's job starts, acme's next waits.
+    const held = [active(1, 'acme'), active(2, 'acme')];
+    expect(plan([queued(3, 'acme'), queued(4, 'beta')], held, limits(4, undefined))).toEqual({ admitted: [id(4)], positions: [[id(3), 0]] });
+    // Alone, a tenant may use every slot.
+    expect(plan([queued(3, 'acme'), queued(5, 'acme')], held, limits(4, undefined)).admitted).toEqual([id(3), id(5)]);
+    // Three tenants with work and 4 slots: a share of 2 (rounded up); the 2 free slots go one to each waiting tenant under it.
+    expect(plan([queued(3, 'acme'), queued(4, 'beta'), queued(5, 'beta'), queued(6, 'beta'), queued(7, 'gamma')], held, limits(4, undefined)).admitted).toEqual([id(4), id(7)]);
   });
 
   it('skips queued jobs with cancelRequested: no slot, no place in line', () => {
