@@ -1,4 +1,4 @@
-// Measures the two submission designs of DESIGN §2 on this machine, side by side in one run:
+// Measures the two submission designs of docs/decisions/0002-submission-is-the-kv-create.md on this machine, side by side in one run:
 //   A) the KV create alone is the submission (the controller consumes the bucket's stream);
 //   B) a KV create plus a publish to a separate work-queue stream.
 // Usage: npm run bench:intake  [-- --seconds 5 --concurrency 64]

@@ -66,7 +66,7 @@ export class Ferry {
     return { authorization: `Bearer ${FERRY_KEY}`, 'content-type': 'application/json' };
   }
 
-  /** A NATS connection for the events subjects (DESIGN §5, the subscribers' contract). */
+  /** A NATS connection for the events subjects (docs/architecture.md §5, the subscribers' contract). */
   connectNats(): Promise<NatsConnection> {
     return connect({ servers: this.natsUrl });
   }

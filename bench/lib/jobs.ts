@@ -1,5 +1,5 @@
 // One client shape for "submit a no-op job, see it done" across Ferry and the peers, as each
-// system's own client would: Ferry over its REST API with the events subjects of DESIGN §5 for
+// system's own client would: Ferry over its REST API with the events subjects of docs/architecture.md §5 for
 // completion; the queue peers over their HTTP front (enqueue, then a blocking wait on the
 // queue's own result notification); Ray Jobs over the dashboard's REST Jobs API, polled.
 import { request } from 'node:http';

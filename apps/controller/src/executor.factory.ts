@@ -32,7 +32,7 @@ export async function executorFactory(config: ControllerEnv, catalog: Catalog, i
     );
 }
 
-/** The source policy every runner enforces (DESIGN §5), as the runner's environment. */
+/** The source policy every runner enforces (docs/architecture.md §5), as the runner's environment. */
 export function sourcePolicyEnv(config: ControllerEnv): Record<string, string> {
   return {
     [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,

@@ -7,7 +7,7 @@ import { commandLine, labelMap, type ControllerEnv } from './config/controller.c
 import type { ExecutorFactory } from './controller.runtime.js';
 import { passThrough, sourcePolicyEnv } from './executor.factory.js';
 
-/** `FERRY_EXECUTOR=kubernetes`: a `batch/v1` Job per job, in the jobs namespace (DESIGN §6). */
+/** `FERRY_EXECUTOR=kubernetes`: a `batch/v1` Job per job, in the jobs namespace (docs/architecture.md §6). */
 export function kubernetesExecutorFactory(config: ControllerEnv, catalog: Catalog, logger: Logger): ExecutorFactory {
   const namespace = config.FERRY_JOBS_NAMESPACE ?? config.POD_NAMESPACE;
   if (namespace === undefined) throw new ConfigError('FERRY_EXECUTOR=kubernetes needs FERRY_JOBS_NAMESPACE (or POD_NAMESPACE)');

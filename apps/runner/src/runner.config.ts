@@ -14,7 +14,7 @@ export interface RunnerConfig {
   readonly resultToken: string | undefined;
   /** Local mode: `file://` sources must resolve (symlinks included) below it. Unset: `file://` refused. */
   readonly dataDir: string | undefined;
-  /** Loopback sources; `true` only in the local default (DESIGN §3). */
+  /** Loopback sources: off unless FERRY_SOURCE_ALLOW_LOOPBACK=true (docs/architecture.md §3). */
   readonly allowLoopback: boolean;
   /** Private ranges (RFC 1918, CGNAT, ULA) sources may use. */
   readonly allowCidrs: readonly Cidr[];

@@ -28,7 +28,7 @@ export type RunnerReason = (typeof RunnerReason)[keyof typeof RunnerReason];
 /** Exit code of a failure that is neither permanent nor transient: the table's "other", retried. */
 export const UNKNOWN_FAILURE_EXIT = 1;
 
-/** A failure the runner understands: it knows the exit code (DESIGN §3) and the reason to report. */
+/** A failure the runner understands: it knows the exit code (docs/architecture.md §3) and the reason to report. */
 export class RunnerFailure extends Error {
   override readonly name = 'RunnerFailure';
 

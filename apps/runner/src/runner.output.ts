@@ -4,7 +4,7 @@ import { formatErrorLine, formatProgressLine, type JobErrorReport, type JobProgr
 export const ERROR_MESSAGE_MAX = 2048;
 const PROGRESS_MESSAGE_MAX = 1024;
 
-/** Where the runner says what happens: log lines, progress markers, the error marker (DESIGN §3). */
+/** Where the runner says what happens: log lines, progress markers, the error marker (docs/architecture.md §3). */
 export interface RunnerOutput {
   log(line: string): void;
   warn(line: string): void;

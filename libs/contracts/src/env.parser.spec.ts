@@ -108,7 +108,7 @@ describe('parseEnv', () => {
 
   // BUG (env.parser.ts:19 with Ajv coerceTypes): a blank value is not '' so it is not "unset", and
   // Ajv coerces ' ' to the number 0: FERRY_RATE_LIMIT=' ' silently turns rate limiting off instead of
-  // stopping with a message naming the variable (DESIGN §4) or falling back to the default.
+  // stopping with a message naming the variable (docs/architecture.md §4) or falling back to the default.
   it('a blank (whitespace-only) number is neither read as 0 nor accepted silently', () => {
     let value: number | undefined;
     try {

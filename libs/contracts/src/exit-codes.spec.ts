@@ -1,7 +1,7 @@
 import { classifyExitCode, ExitCode, isRetryableExit } from './exit-codes.js';
 
 describe('exit codes', () => {
-  it('names the table of DESIGN §3', () => {
+  it('names the table of docs/architecture.md §3', () => {
     expect(ExitCode).toEqual({ Succeeded: 0, Permanent: 2, Transient: 75, Terminated: 143 });
   });
 

@@ -1,4 +1,4 @@
-/** Runner exit codes (DESIGN §3): one table for the runner, the local executor and `podFailurePolicy`. */
+/** Runner exit codes (docs/architecture.md §3): one table for the runner, the local executor and `podFailurePolicy`. */
 export const ExitCode = {
   Succeeded: 0,
   Permanent: 2,

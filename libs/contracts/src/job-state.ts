@@ -1,4 +1,4 @@
-/** The states a job moves through, forward only (DESIGN §3). */
+/** The states a job moves through, forward only (docs/architecture.md §3). */
 export const JOB_STATES = ['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 

@@ -37,7 +37,7 @@ export const JobExecutorSchema = Type.Object(
 );
 export type JobExecutor = Static<typeof JobExecutorSchema>;
 
-/** The job resource (DESIGN §4). The KV record is this document, so a record and a response never drift. */
+/** The job resource (docs/architecture.md §4). The KV record is this document, so a record and a response never drift. */
 export const JobSchema = Type.Object(
   {
     id: Type.String(),

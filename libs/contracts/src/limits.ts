@@ -1,4 +1,4 @@
-/** Bounds a client's values must fall in (DESIGN §3); outside them a submission is a 422. */
+/** Bounds a client's values must fall in (docs/architecture.md §3); outside them a submission is a 422. */
 export const JOB_BOUNDS = {
   maxAttempts: { min: 1, max: 10, fallback: 3 },
   timeoutSeconds: { min: 1, max: 604_800, fallback: 3_600 },

@@ -1,4 +1,4 @@
-/** Names of the environment variables an executor gives a job attempt (DESIGN §2–3). */
+/** Names of the environment variables an executor gives a job attempt (docs/architecture.md §2–3). */
 export const RUNNER_ENV = {
   /** The attempt's spec as JSON (`RunnerSpec`). */
   job: 'FERRY_JOB',
@@ -6,7 +6,7 @@ export const RUNNER_ENV = {
   resultToken: 'FERRY_RESULT_TOKEN',
   /** Local mode only: `file://` sources must resolve below this folder. Unset: `file://` is refused. */
   dataDir: 'FERRY_DATA_DIR',
-  /** `true` only in the local default: sources may be on loopback. */
+  /** `true` where sources may be on loopback (off by default; the tests' fixture servers turn it on). */
   allowLoopback: 'FERRY_SOURCE_ALLOW_LOOPBACK',
   /** Comma-separated CIDRs of private ranges (RFC 1918, ULA) that sources may use. */
   allowCidrs: 'FERRY_SOURCE_ALLOW_CIDRS',

@@ -1,7 +1,7 @@
 import type { JobErrorReport, JobProgress } from './runner-protocol.types.js';
 
 /**
- * What a job says on stdout besides log lines (DESIGN §3). Any program can speak it with `echo`:
+ * What a job says on stdout besides log lines (docs/architecture.md §3). Any program can speak it with `echo`:
  *   ::ferry:progress {"percent":40,"rows":12000,"message":"…"}
  *   ::ferry:error {"reason":"SourceRefused","message":"…"}   (before a non-zero exit: why it failed)
  * Every other line — and a marker line that does not parse — is a log line.

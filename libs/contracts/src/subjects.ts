@@ -1,4 +1,4 @@
-/** Default names of the NATS resources (DESIGN §5); every one is configurable. */
+/** Default names of the NATS resources (docs/architecture.md §5); every one is configurable. */
 export const NATS_DEFAULTS = {
   jobsBucket: 'ferry-jobs',
   idempotencyBucket: 'ferry-idempotency',

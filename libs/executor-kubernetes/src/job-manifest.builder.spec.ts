@@ -75,7 +75,7 @@ function env(manifest: V1Job): Record<string, string | undefined> {
 
 const SQL_PARAMS = { sources: { t: { url: 'https://example.org/t.csv', format: 'csv' } }, sql: 'SELECT 1', output: { format: 'csv' } };
 
-describe('buildJobManifest (DESIGN §6)', () => {
+describe('buildJobManifest (docs/architecture.md §6)', () => {
   const sqlJob = jobFor('sql', SQL_PARAMS, { maxAttempts: 4, timeoutSeconds: 900 });
   const manifest = buildJobManifest(sqlJob, pipeline('sql'), settings);
   const labels = {

@@ -30,7 +30,7 @@ export interface JobManifestSettings {
 export const KUBERNETES_UPLOAD_ATTEMPT = 0;
 
 /**
- * The `batch/v1` Job for a job (DESIGN §6), pure: the same record and pipeline give the same object.
+ * The `batch/v1` Job for a job (docs/architecture.md §6), pure: the same record and pipeline give the same object.
  * Kubernetes retries the pods (`backoffLimit = maxAttempts − 1`), enforces the deadline
  * (`activeDeadlineSeconds`), fails at once on the permanent exit code and ignores disruptions.
  * No `ttlSecondsAfterFinished`: the executor sets it once Ferry has recorded the final state.

@@ -40,7 +40,7 @@ const MINUTE = 60_000;
 const DEFAULT_BACKOFF_LIMIT = 6;
 
 /**
- * Runs each job as one `batch/v1` Job (DESIGN §6): Kubernetes retries the pods and enforces the
+ * Runs each job as one `batch/v1` Job (docs/architecture.md §6): Kubernetes retries the pods and enforces the
  * deadline; this reports what its informer caches show. API calls are idempotent by construction:
  * the name is deterministic, AlreadyExists on create and NotFound on delete or patch are success.
  *

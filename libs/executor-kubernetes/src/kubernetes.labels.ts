@@ -1,4 +1,4 @@
-/** Labels on every Job and pod Ferry creates (DESIGN §6): `kubectl get jobs -l ferry.dev/tenant=acme`. */
+/** Labels on every Job and pod Ferry creates (docs/architecture.md §6): `kubectl get jobs -l ferry.dev/tenant=acme`. */
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
   partOf: 'app.kubernetes.io/part-of',

@@ -5,7 +5,7 @@ export interface WaitingCause {
   readonly message: string | null;
 }
 
-/** Waiting reasons of a container that mean "this will not start by itself" (DESIGN §3 names them). */
+/** Waiting reasons of a container that mean "this will not start by itself" (docs/architecture.md §3 names them). */
 const STUCK_CONTAINER_REASONS = new Set([
   'ImagePullBackOff',
   'ErrImagePull',

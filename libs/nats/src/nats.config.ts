@@ -3,7 +3,7 @@ import { NATS_DEFAULTS, parseEnv } from '@ferry/contracts';
 
 const DAY_SECONDS = 86_400;
 
-/** Names and retention of every NATS resource Ferry owns (DESIGN §4 retention, §5 names). */
+/** Names and retention of every NATS resource Ferry owns (docs/architecture.md §4 retention, §5 names). */
 export interface NatsTopology {
   readonly jobsBucket: string;
   readonly idempotencyBucket: string;

@@ -1,4 +1,4 @@
-/** JSON Schemas of the built-in pipelines' params (DESIGN §3), the contract every client relies on. */
+/** JSON Schemas of the built-in pipelines' params (docs/architecture.md §3), the contract every client relies on. */
 const SOURCE_FORMATS = ['csv', 'parquet', 'json', 'ndjson'];
 
 export const SQL_PARAMS_SCHEMA = {

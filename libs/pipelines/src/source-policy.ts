@@ -1,5 +1,5 @@
 /**
- * Entry `@ferry/pipelines/source-policy`: what addresses a job's sources may use (DESIGN §3).
+ * Entry `@ferry/pipelines/source-policy`: what addresses a job's sources may use (docs/architecture.md §3).
  * Shared by the runner, which checks every connection, and the gateway, which refuses at submit
  * what it can tell already. Imports only `node:net`, so a runner loads it for free.
  */

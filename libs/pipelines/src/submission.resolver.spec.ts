@@ -53,7 +53,7 @@ function rejection(submission: CreateJobDto): FerryError {
 const fieldsOf = (errors: readonly FieldError[]): string[] => errors.map(({ field }) => field);
 
 describe('JOB_BOUNDS', () => {
-  it('are the bounds of DESIGN §3', () => {
+  it('are the bounds of docs/architecture.md §3', () => {
     expect(JOB_BOUNDS).toEqual({
       maxAttempts: { min: 1, max: 10, fallback: 3 },
       timeoutSeconds: { min: 1, max: 604_800, fallback: 3_600 },

@@ -46,7 +46,7 @@ const ControllerEnvSchema = Type.Object({
   /** Attempts running at once, in all and per tenant (local executor). */
   FERRY_MAX_CONCURRENT: Type.Integer({ minimum: 1, default: Math.max(2, cpus().length * 2) }),
   FERRY_MAX_CONCURRENT_PER_TENANT: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** Retry schedule: base, doubling, capped (DESIGN §3: 10 s … 6 min). */
+  /** Retry schedule: base, doubling, capped (docs/architecture.md §3: 10 s … 6 min). */
   FERRY_RETRY_BASE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
   FERRY_RETRY_MAX_SECONDS: Type.Number({ minimum: 0, default: 360 }),
   /** Between SIGTERM and SIGKILL when an attempt is cancelled or past its deadline. */

@@ -326,7 +326,7 @@ describe('decide: an owned attempt that exited', () => {
     });
   });
 
-  // DESIGN §3: 10 s, doubling, capped at 6 min.
+  // docs/architecture.md §3: 10 s, doubling, capped at 6 min.
   it.each([
     { attempt: 1, next: 2, waitSeconds: 10 },
     { attempt: 2, next: 3, waitSeconds: 20 },
@@ -495,7 +495,7 @@ function converge(job: Job, observation: AttemptObservation, nowSeconds: number)
   throw new Error('did not converge');
 }
 
-describe('decide: DESIGN §3 cases found by review (fixed)', () => {
+describe('decide: docs/architecture.md §3 cases found by review (fixed)', () => {
   // BUG: job.decider.ts:111 answers `succeeded` from `starting`, which the §3 table forbids
   // (starting → running | starting | failed | cancelled), so `transitionJob` throws a conflict on
   // every reconcile until the deadline turns the job into failed/DeadlineExceeded. Happens whenever

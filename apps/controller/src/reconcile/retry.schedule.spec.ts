@@ -4,7 +4,7 @@ const BASE_MS = 10_000;
 const MAX_MS = 360_000;
 
 describe('retryDelayMs', () => {
-  // DESIGN §3: 10 s, doubling, capped at 6 min (the Kubernetes Job controller's schedule).
+  // docs/architecture.md §3: 10 s, doubling, capped at 6 min (the Kubernetes Job controller's schedule).
   it.each([
     { failedAttempt: 1, seconds: 10 },
     { failedAttempt: 2, seconds: 20 },

@@ -4,7 +4,7 @@ import { ConfigError, parseEnv } from '@ferry/contracts';
 
 const DEFAULT_CATALOG = fileURLToPath(new URL('../../../../pipelines/catalog.yaml', import.meta.url));
 
-/** Every variable the gateway reads, with its default; validated once at start-up (DESIGN §4). */
+/** Every variable the gateway reads, with its default; validated once at start-up (docs/architecture.md §4). */
 const GatewayEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 8080 }),
   /** 0.0.0.0 so Kubernetes probes reach the pod; `npm start` narrows it to loopback. */

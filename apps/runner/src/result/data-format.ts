@@ -1,4 +1,4 @@
-/** The formats a source may have and a result may take (DESIGN §3). */
+/** The formats a source may have and a result may take (docs/architecture.md §3). */
 export const DATA_FORMATS = ['csv', 'parquet', 'json', 'ndjson'] as const;
 export type DataFormat = (typeof DATA_FORMATS)[number];
 

@@ -2,7 +2,7 @@ import { CONTENT_TYPES, FILE_EXTENSIONS } from './data-format.js';
 import { uploadStatusFailure } from './result.uploader.js';
 
 describe('result formats', () => {
-  it('has the content types of DESIGN §3', () => {
+  it('has the content types of docs/architecture.md §3', () => {
     expect(CONTENT_TYPES).toEqual({
       csv: 'text/csv',
       parquet: 'application/vnd.apache.parquet',

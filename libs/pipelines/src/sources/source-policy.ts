@@ -2,7 +2,7 @@ import { BlockList } from 'node:net';
 import { ipv4FromBytes, ipv6Bytes, parseCidr, parseIpAddress, type Cidr, type IpAddress } from './ip-address.js';
 
 /**
- * What a source address is (DESIGN §3, "Source policy"):
+ * What a source address is (docs/architecture.md §3, "Source policy"):
  *  - `refused`: never a source, whatever the settings — link-local and cloud metadata first of all;
  *  - `loopback`: only with FERRY_SOURCE_ALLOW_LOOPBACK (the local default);
  *  - `private`: RFC 1918, shared (CGNAT) and ULA ranges, only where FERRY_SOURCE_ALLOW_CIDRS names them;

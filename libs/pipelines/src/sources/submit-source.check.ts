@@ -2,7 +2,7 @@ import type { FieldError } from '@ferry/contracts';
 import { classifyAddress } from './source-policy.js';
 
 /**
- * What can be told about a `sql` job's sources at submit (DESIGN §3): a URL whose host is a literal
+ * What can be told about a `sql` job's sources at submit (docs/architecture.md §3): a URL whose host is a literal
  * address that is never allowed (link-local, cloud metadata, …) is refused now, as a 422. Names
  * are resolved, and loopback and private ranges judged, by the runner at each connection.
  */
