@@ -4,23 +4,32 @@
 // (pods are scheduled and moved through their lifecycle by kwok's stages, no container runs).
 // Binaries are built once from the Go module proxy into ~/.cache/ferry/k8s/ (k8s-cluster/binaries.ts).
 //
-//   node scripts/k8s-cluster.ts up     builds what is missing, starts a cluster in the background
-//                                      (state in .ferry/k8s), prints the kubeconfig and timings
-//   node scripts/k8s-cluster.ts env    prints `export KUBECONFIG=…` lines for the running cluster
-//   node scripts/k8s-cluster.ts down   stops it and removes its state
-//   node scripts/k8s-cluster.ts build  only builds (or finds) the binaries and prints how long it took
+// Opt-in, a real node (issue 10, ADR 0011; root, one per machine): `ferry-node-0` with containerd 2.3
+// (Debian's runc and CNI plugins), kubelet, kube-proxy (iptables) and CoreDNS as host processes, so
+// pods run for real from locally built images (k8s-cluster/node.ts, node-host.ts, images.ts). The API
+// server then authorizes Node,RBAC, admits NodeRestriction and checks the kubelet's certificate;
+// kwok nodes default to none.
 //
-// Tests import startCluster() instead: the processes are children of the test and stop() ends them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+//   node scripts/k8s-cluster.ts up [--node]     builds what is missing, starts a cluster in the
+//                                               background (state in .ferry/k8s), prints the
+//                                               kubeconfig and timings; --node adds the real node
+//   node scripts/k8s-cluster.ts env             prints `export KUBECONFIG=…` lines for the running cluster
+//   node scripts/k8s-cluster.ts down            stops it (the node's pods, mounts, iptables chains and
+//                                               bridge included) and removes its state
+//   node scripts/k8s-cluster.ts build [--node]  only builds (or finds) the binaries (and the node's
+//                                               binaries and images) and prints how long it took
+//
+// Tests import startCluster() instead (`realNode: true` for the node): the processes are children of
+// the test and stop() ends them.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_VERSION, type ControlPlaneBinaries } from './k8s-cluster/binaries.ts';
-import { makePki, writeKubeconfig, type ClientCertificate, type Pki } from './k8s-cluster/pki.ts';
+import { NODE_IP, NODE_NAME, prepareNode, startRealNode, stopRealNode, type PreparedNode, type RealNode } from './k8s-cluster/node.ts';
+import { makeNodePki, makePki, writeKubeconfig, type ClientCertificate, type NodePki, type Pki } from './k8s-cluster/pki.ts';
+import { call, startProcess, stopPid, waitFor, type Log, type ManagedProcess, type Tls } from './k8s-cluster/processes.ts';
 import { freePort } from './lib/nats-server.ts';
 
 export { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_VERSION };
@@ -34,13 +43,17 @@ export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.lo
 /** Nodes kwok manages carry this annotation (its --manage-nodes-with-annotation-selector). */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
-type Log = (line: string) => void;
-
 export interface ClusterOptions {
   /** State folder (certificates, kubeconfigs, etcd data, logs, audit log); default: a new temp dir. */
   readonly stateDir?: string;
-  /** Fake nodes kwok manages (default 2), named kwok-node-0 …; each advertises `pods` capacity. */
+  /** Fake nodes kwok manages (default 2, or 0 with realNode), named kwok-node-0 …; each advertises `pods` capacity. */
   readonly nodes?: number;
+  /**
+   * Adds the real node `ferry-node-0` (ADR 0011): containerd, kubelet, kube-proxy and CoreDNS run
+   * pods for real. Needs root; only one at a time per machine. The API server then authorizes with
+   * Node,RBAC, admits with NodeRestriction and verifies the kubelet's serving certificate.
+   */
+  readonly realNode?: boolean;
   readonly podsPerNode?: number;
   /** kube-controller-manager --concurrent-job-syncs (default 50; upstream 5). */
   readonly concurrentJobSyncs?: number;
@@ -63,8 +76,11 @@ export interface RunningCluster {
   readonly caCert: string;
   readonly admin: ClientCertificate;
   readonly auditLog: string;
+  /** The kwok nodes' names (the real node is `node`). */
   readonly nodeNames: readonly string[];
   readonly binaries: ControlPlaneBinaries;
+  /** The real node, when started with realNode. */
+  readonly node?: RealNode;
   /** Milliseconds from start to each component ready, and `total`. */
   readonly timings: ComponentTimings;
   /** Process ids by component (the CLI's `down` uses them). */
@@ -74,121 +90,6 @@ export interface RunningCluster {
   /** A request to the API server as admin; returns status and the parsed JSON (or text) body. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   stop(): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// small HTTP helpers (node:https with the admin client certificate; no client library needed)
-
-interface Tls {
-  readonly ca?: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  readonly insecure?: boolean;
-}
-
-function call(url: string, method: string, tls: Tls, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: unknown }> {
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const target = new URL(url);
-  const make = target.protocol === 'https:' ? request : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = make(
-      target,
-      {
-        method,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        rejectUnauthorized: tls.insecure !== true,
-        timeout: 10_000,
-        headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // plain text (healthz, readyz)
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, watched?: ManagedProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
-    }
-    if (watched !== undefined && watched.exited()) throw new Error(`${what}: ${watched.name} exited (${watched.exitDescription()}); see ${watched.logFile}\n${await tail(watched.logFile)}`);
-    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms ${lastError}${watched === undefined ? '' : `; see ${watched.logFile}\n${await tail(watched.logFile)}`}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function tail(file: string, lines = 30): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// processes
-
-interface ManagedProcess {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly logFile: string;
-  exited(): boolean;
-  exitDescription(): string;
-  stop(): Promise<void>;
-}
-
-function startProcess(name: string, binary: string, args: readonly string[], logDir: string, detached: boolean): ManagedProcess {
-  const logFile = join(logDir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(binary, [...args], { stdio: ['ignore', fd, fd], detached });
-  closeSync(fd);
-  if (detached) child.unref();
-  let exit: string | undefined;
-  const done = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exit = signal === null ? `code ${code ?? '?'}` : `signal ${signal}`;
-      resolve();
-    });
-    child.once('error', (error) => {
-      exit = error.message;
-      resolve();
-    });
-  });
-  return {
-    name,
-    child,
-    logFile,
-    exited: () => exit !== undefined,
-    exitDescription: () => exit ?? 'running',
-    async stop() {
-      if (exit !== undefined) return;
-      child.kill('SIGTERM');
-      const killed = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(killed);
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +145,8 @@ function nodeObject(name: string, pods: number): unknown {
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
   const log = options.log ?? (() => undefined);
   const binaries = await ensureControlPlaneBinaries(log);
+  // Builds and packages before the clock starts, like the control plane's binaries.
+  const preparedNode: PreparedNode | undefined = options.realNode === true ? await prepareNode(log) : undefined;
   const started = Date.now();
   const timings: Record<string, number> = {};
   const mark = (component: string): void => {
@@ -251,13 +154,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   };
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'ferry-k8s-')));
   const detached = options.detached ?? false;
-  const nodeCount = options.nodes ?? 2;
+  const nodeCount = options.nodes ?? (preparedNode === undefined ? 2 : 0);
   const qps = options.clientQps ?? 1000;
   await rm(stateDir, { recursive: true, force: true });
   const logDir = join(stateDir, 'logs');
   await mkdir(logDir, { recursive: true });
 
   const pki: Pki = await makePki(join(stateDir, 'pki'), SERVICE_CLUSTER_IP);
+  const nodePki: NodePki | undefined = preparedNode === undefined ? undefined : await makeNodePki(pki.dir, NODE_NAME, NODE_IP);
   mark('pki');
   const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const apiserverUrl = `https://127.0.0.1:${apiPort}`;
@@ -272,14 +176,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   await writeFile(join(stateDir, 'kube-scheduler.yaml'), schedulerConfig(kubeconfig('kube-scheduler'), qps));
 
   const processes: ManagedProcess[] = [];
-  // Attached clusters die with their owner even when it never calls stop() (a crashed test worker).
+  let node: RealNode | undefined;
+  // Attached clusters die with their owner even when it never calls stop() (a crashed test worker);
+  // a real node's host changes are then cleaned up by the next real node's start (node-host.ts).
   const killOnExit = (): void => {
-    for (const managed of processes) if (!managed.exited()) managed.child.kill('SIGKILL');
+    for (const managed of [...(node?.processes ?? []), ...processes]) if (!managed.exited()) managed.child.kill('SIGKILL');
   };
   if (!detached) process.on('exit', killOnExit);
   const stopAll = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    // reverse order: kwok and the controllers before the API server, etcd last
+    // the node first (its kubelet talks to the API server until it stops), then in reverse order:
+    // kwok and the controllers before the API server, etcd last
+    await node?.stop();
     for (const managed of [...processes].reverse()) await managed.stop();
   };
   const admin = pki.clients['admin'];
@@ -307,7 +215,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
       `--tls-cert-file=${pki.serving.cert}`, `--tls-private-key-file=${pki.serving.key}`,
       `--client-ca-file=${pki.caCert}`,
-      '--authorization-mode=RBAC', '--anonymous-auth=false',
+      ...(nodePki === undefined
+        ? ['--authorization-mode=RBAC']
+        : [
+            // a kubelet (system:node:<name>) may read and write what its own pods need, nothing else
+            '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction',
+            `--kubelet-client-certificate=${nodePki.apiserverKubeletClient.cert}`, `--kubelet-client-key=${nodePki.apiserverKubeletClient.key}`,
+            `--kubelet-certificate-authority=${pki.caCert}`, '--kubelet-preferred-address-types=InternalIP',
+          ]),
+      '--anonymous-auth=false',
       `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
       `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
@@ -337,6 +253,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       `--kube-api-qps=${qps}`, `--kube-api-burst=${qps * 2}`,
       `--concurrent-job-syncs=${options.concurrentJobSyncs ?? 50}`, '--concurrent-gc-syncs=50',
+      // its default, /usr/libexec/kubernetes/kubelet-plugins/volume/exec, would be created outside the state
+      `--flex-volume-plugin-dir=${join(stateDir, 'kcm-flexvolume')}`,
     ], logDir, detached);
     processes.push(kcm);
     const scheduler = startProcess('kube-scheduler', binaries.kubeScheduler, [
@@ -373,6 +291,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       // Pods need their namespace's ServiceAccount (admission), made by the serviceaccount controller.
       waitFor('ServiceAccount default/default', async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 120_000, kcm),
     ]);
+    if (preparedNode !== undefined && nodePki !== undefined) {
+      const nodeStarted = Date.now() - started;
+      node = await startRealNode({ stateDir, logDir, detached, apiserverUrl, caCert: pki.caCert, serviceCidr: SERVICE_CIDR, pki: nodePki, api, prepared: preparedNode, log });
+      for (const [step, ms] of Object.entries(node.timings)) timings[`node ${step}`] = nodeStarted + ms;
+    }
     mark('total');
 
     const pids: Record<string, number> = {};
@@ -387,6 +310,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       auditLog,
       nodeNames,
       binaries,
+      ...(node === undefined ? {} : { node }),
       timings,
       pids,
       api,
@@ -425,25 +349,38 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 const DEFAULT_STATE = join(REPO_ROOT, '.ferry', 'k8s');
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-async function cliUp(say: Log): Promise<void> {
+interface ClusterState {
+  readonly apiserverUrl: string;
+  readonly adminKubeconfig: string;
+  readonly auditLog: string;
+  readonly pids: Record<string, number>;
+  /** The real node's component pids (`up --node`), stopped and cleaned up before the control plane's. */
+  readonly nodePids?: Record<string, number>;
+}
+
+async function cliUp(say: Log, realNode: boolean): Promise<void> {
   const stateDir = process.env['FERRY_K8S_STATE'] ?? DEFAULT_STATE;
   if (existsSync(join(stateDir, 'cluster.json'))) throw new Error(`a cluster is already up (state in ${stateDir}); run \`node scripts/k8s-cluster.ts down\` first`);
   const started = Date.now();
-  const cluster = await startCluster({ stateDir, detached: true, nodes: Number(process.env['FERRY_K8S_NODES'] ?? 2), log: say });
-  const built = cluster.binaries.builtSeconds;
-  if (built !== undefined) say(`cold build: ${Object.entries(built).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
+  const kwokNodes = process.env['FERRY_K8S_NODES'];
+  const cluster = await startCluster({ stateDir, detached: true, realNode, ...(kwokNodes === undefined ? {} : { nodes: Number(kwokNodes) }), log: say });
+  const built = { ...cluster.binaries.builtSeconds, ...cluster.node?.binaries.builtSeconds, ...cluster.node?.images.builtSeconds };
+  if (Object.keys(built).length > 0) say(`cold build: ${Object.entries(built).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
   const warm = cluster.timings['total'] ?? 0;
-  await writeFile(join(stateDir, 'cluster.json'), JSON.stringify({ apiserverUrl: cluster.apiserverUrl, adminKubeconfig: cluster.adminKubeconfig, auditLog: cluster.auditLog, pids: cluster.pids, timings: cluster.timings }, null, 2));
-  say(`control plane ${KUBERNETES_RELEASE} up at ${cluster.apiserverUrl} with ${cluster.nodeNames.length} kwok nodes`);
+  const nodePids = cluster.node === undefined ? undefined : Object.fromEntries(cluster.node.processes.map((each) => [each.name, each.child.pid ?? 0]));
+  const state: ClusterState = { apiserverUrl: cluster.apiserverUrl, adminKubeconfig: cluster.adminKubeconfig, auditLog: cluster.auditLog, pids: cluster.pids, ...(nodePids === undefined ? {} : { nodePids }) };
+  await writeFile(join(stateDir, 'cluster.json'), JSON.stringify({ ...state, timings: cluster.timings }, null, 2));
+  const nodes = [`${cluster.nodeNames.length} kwok nodes`, ...(cluster.node === undefined ? [] : [`real node ${cluster.node.name} (pods ${cluster.node.podCidr}, DNS ${cluster.node.dnsAddress}, test image ${cluster.node.images.busybox.name})`])];
+  say(`control plane ${KUBERNETES_RELEASE} up at ${cluster.apiserverUrl} with ${nodes.join(' and ')}`);
   say(`start: ${seconds(warm)} (${Object.entries(cluster.timings).map(([name, ms]) => `${name} ${seconds(ms)}`).join(', ')}); whole command ${seconds(Date.now() - started)}`);
   say(`export KUBECONFIG=${cluster.adminKubeconfig}`);
 }
 
-async function readState(): Promise<{ stateDir: string; state: { apiserverUrl: string; adminKubeconfig: string; auditLog: string; pids: Record<string, number> } }> {
+async function readState(): Promise<{ stateDir: string; state: ClusterState }> {
   const stateDir = process.env['FERRY_K8S_STATE'] ?? DEFAULT_STATE;
   const file = join(stateDir, 'cluster.json');
   if (!existsSync(file)) throw new Error(`no cluster is up (no ${file}); run \`node scripts/k8s-cluster.ts up\``);
-  return { stateDir, state: JSON.parse(await readFile(file, 'utf8')) as { apiserverUrl: string; adminKubeconfig: string; auditLog: string; pids: Record<string, number> } };
+  return { stateDir, state: JSON.parse(await readFile(file, 'utf8')) as ClusterState };
 }
 
 async function cliDown(say: Log): Promise<void> {
@@ -453,22 +390,14 @@ async function cliDown(say: Log): Promise<void> {
     return;
   }
   const { state } = await readState();
-  // Alive and still one of ours: a pid reused after a reboot must not be signalled.
-  const alive = (pid: number): boolean => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir);
-    } catch {
-      return false;
-    }
-  };
-  // The pids this script started, newest first (kwok … etcd), each by id.
+  if (state.nodePids !== undefined) {
+    await stopRealNode(stateDir, state.nodePids, say);
+    say('stopped the real node and removed its containers, mounts, iptables chains and bridge');
+  }
+  // The pids this script started, newest first (kwok … etcd), each by id; a pid reused since
+  // (after a reboot) does not name the state folder and is left alone.
   for (const [name, pid] of Object.entries(state.pids).reverse()) {
-    if (!alive(pid)) continue;
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-    say(`stopped ${name} (pid ${pid})`);
+    if (await stopPid(pid, stateDir)) say(`stopped ${name} (pid ${pid})`);
   }
   await rm(stateDir, { recursive: true, force: true });
   say(`removed ${stateDir}`);
@@ -479,7 +408,7 @@ if (import.meta.main) {
   const command = process.argv[2] ?? 'help';
   try {
     if (command === 'up') {
-      await cliUp(say);
+      await cliUp(say, process.argv.includes('--node'));
       // The cluster runs detached; keep-alive sockets to it must not hold this command open.
       process.exit(0);
     }
@@ -490,10 +419,13 @@ if (import.meta.main) {
     } else if (command === 'build') {
       const started = Date.now();
       const binaries = await ensureControlPlaneBinaries(say);
-      for (const [name, path] of Object.entries(binaries)) if (typeof path === 'string') say(`${name}: ${path}`);
-      say(`ready in ${seconds(Date.now() - started)}${binaries.builtSeconds === undefined ? ' (cached)' : ''}`);
+      const node = process.argv.includes('--node') ? await prepareNode(say) : undefined;
+      for (const [name, path] of Object.entries({ ...binaries, ...node?.binaries })) if (typeof path === 'string') say(`${name}: ${path}`);
+      if (node !== undefined) say(`images: ${node.images.pause.name} ${node.images.pause.archive}, ${node.images.busybox.name} ${node.images.busybox.archive}`);
+      const cached = binaries.builtSeconds === undefined && node?.binaries.builtSeconds === undefined && node?.images.builtSeconds === undefined;
+      say(`ready in ${seconds(Date.now() - started)}${cached ? ' (cached)' : ''}`);
     } else {
-      process.stdout.write('usage: node scripts/k8s-cluster.ts up | down | env | build\n');
+      process.stdout.write('usage: node scripts/k8s-cluster.ts up [--node] | down | env | build [--node]\n');
       process.exitCode = command === 'help' ? 0 : 2;
     }
   } catch (error) {

@@ -1,4 +1,4 @@
-// `npm start`: the whole system on one machine (DESIGN §7) — NATS, the gateway and the controller
+// `npm start`: the whole system on one machine (docs/architecture.md §7) — NATS, the gateway and the controller
 // with the local executor (each job a runner process). Prints the URL, a key and a curl line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -46,17 +46,22 @@ async function openssl(args: readonly string[]): Promise<void> {
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
+const CLIENT_AUTH = ['keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'];
+
+/** Makes `<name>.key` and `<name>.crt` in `dir`, signed by the CA there (ca.crt, ca.key). */
+async function sign(dir: string, name: string, subject: string, extensions: readonly string[]): Promise<ClientCertificate> {
+  const path = (file: string): string => join(dir, file);
+  await openssl(['req', '-x509', ...EC, '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-keyout', path(`${name}.key`), '-out', path(`${name}.crt`),
+    '-days', '30', '-subj', subject, '-addext', 'basicConstraints=critical,CA:FALSE', ...extensions.flatMap((extension) => ['-addext', extension])]);
+  return { cert: path(`${name}.crt`), key: path(`${name}.key`) };
+}
+
 export async function makePki(dir: string, serviceClusterIp: string): Promise<Pki> {
   await mkdir(dir, { recursive: true });
   const path = (name: string): string => join(dir, name);
   await openssl(['req', '-x509', ...EC, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '30', '-subj', '/CN=ferry-local-ca',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
-  const sign = async (name: string, subject: string, extensions: readonly string[]): Promise<ClientCertificate> => {
-    await openssl(['req', '-x509', ...EC, '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-keyout', path(`${name}.key`), '-out', path(`${name}.crt`),
-      '-days', '30', '-subj', subject, '-addext', 'basicConstraints=critical,CA:FALSE', ...extensions.flatMap((extension) => ['-addext', extension])]);
-    return { cert: path(`${name}.crt`), key: path(`${name}.key`) };
-  };
-  const serving = await sign('apiserver', '/CN=kube-apiserver', [
+  const serving = await sign(dir, 'apiserver', '/CN=kube-apiserver', [
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
     `subjectAltName=IP:127.0.0.1,DNS:localhost,IP:${serviceClusterIp},DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
@@ -64,15 +69,44 @@ export async function makePki(dir: string, serviceClusterIp: string): Promise<Pk
   const clients: Record<string, ClientCertificate> = {};
   await Promise.all(
     Object.entries(CLIENTS).map(async ([name, [user, group]]) => {
-      clients[name] = await sign(`client-${name}`, `/CN=${user}${group === undefined ? '' : `/O=${group}`}`, [
-        'keyUsage=critical,digitalSignature,keyEncipherment',
-        'extendedKeyUsage=clientAuth',
-      ]);
+      clients[name] = await sign(dir, `client-${name}`, `/CN=${user}${group === undefined ? '' : `/O=${group}`}`, CLIENT_AUTH);
     }),
   );
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', path('sa.key')]);
   await openssl(['pkey', '-in', path('sa.key'), '-pubout', '-out', path('sa.pub')]);
   return { dir, caCert: path('ca.crt'), caKey: path('ca.key'), serving, serviceAccountKey: path('sa.key'), serviceAccountPub: path('sa.pub'), clients };
+}
+
+/** The real node's identities (ADR 0011), signed by the cluster's CA. */
+export interface NodePki {
+  /** kubelet → API server: user `system:node:<name>`, group `system:nodes` (Node authorizer, NodeRestriction). */
+  readonly kubeletClient: ClientCertificate;
+  /** The kubelet's own HTTPS API (logs, exec), for the node's name and address. */
+  readonly kubeletServing: ClientCertificate;
+  /** API server → kubelet (--kubelet-client-certificate): user kube-apiserver-kubelet-client. */
+  readonly apiserverKubeletClient: ClientCertificate;
+  /** kube-proxy: user system:kube-proxy, which the default ClusterRoleBinding system:node-proxier names. */
+  readonly kubeProxy: ClientCertificate;
+  /** CoreDNS reading Services and EndpointSlices: user ferry-coredns (a ClusterRole the node setup binds). */
+  readonly coredns: ClientCertificate;
+}
+
+export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+export const COREDNS_USER = 'ferry-coredns';
+
+export async function makeNodePki(dir: string, nodeName: string, nodeIp: string): Promise<NodePki> {
+  const [kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns] = await Promise.all([
+    sign(dir, 'kubelet-client', `/CN=system:node:${nodeName}/O=system:nodes`, CLIENT_AUTH),
+    sign(dir, 'kubelet-serving', `/CN=system:node:${nodeName}`, [
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=DNS:${nodeName},IP:${nodeIp},IP:127.0.0.1`,
+    ]),
+    sign(dir, 'apiserver-kubelet-client', `/CN=${APISERVER_KUBELET_CLIENT_USER}`, CLIENT_AUTH),
+    sign(dir, 'kube-proxy', '/CN=system:kube-proxy', CLIENT_AUTH),
+    sign(dir, 'coredns', `/CN=${COREDNS_USER}`, CLIENT_AUTH),
+  ]);
+  return { kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns };
 }
 
 const b64 = async (file: string): Promise<string> => (await readFile(file)).toString('base64');

@@ -1,4 +1,4 @@
-// Finds, installs and starts nats-server for `npm start` and the test suites (DESIGN §7).
+// Finds, installs and starts nats-server for `npm start` and the test suites (docs/architecture.md §7).
 // Plain TypeScript run by Node's type stripping: no build step before NATS can start.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
