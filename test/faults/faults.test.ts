@@ -58,7 +58,7 @@ function expectSafe(report: SubmissionReport): void {
   // A run with almost nothing acknowledged would pass everything below without testing it.
   expect(report.acknowledged).toBeGreaterThan(20);
   expect(report).toMatchObject({ lost: 0, duplicated: 0, regressed: 0, ranTwice: 0, unwitnessed: 0, final: report.acknowledged });
-  // DESIGN §8: no 5xx but a 503 while NATS is away; the load itself is valid, so no 4xx either.
+  // docs/architecture.md §8: no 5xx but a 503 while NATS is away; the load itself is valid, so no 4xx either.
   expect(Object.keys(report.refusedStatuses).filter((status) => status !== '503')).toEqual([]);
 }
 

@@ -10,7 +10,7 @@ import { exchange, expectProblem, openSocket, parseResponse, rawRequest, type Ra
 
 // Hand-written hostile requests against a real gateway (with NATS and a controller), group by group.
 // After each test the gateway still answers /readyz 200, and each tenant has exactly the jobs the
-// tests meant to create (DESIGN §8: bad input gets a clear 4xx and changes nothing).
+// tests meant to create (docs/architecture.md §8: bad input gets a clear 4xx and changes nothing).
 
 let system: FerrySystem;
 let acme: Api;

@@ -19,7 +19,7 @@ import { problemViolation } from './support/problem.ts';
 // `Allow`, which `unsupported_method` and `allow_header_conformance` judge), but one:
 // `positive_data_acceptance` also takes 422 from POST /v1/jobs: the
 // document states shape and the global bounds (a miss is a 400), while the catalog (which pipeline,
-// its params schema, its maxima) decides the rest at run time (a miss is a 422, DESIGN §4). And
+// its params schema, its maxima) decides the rest at run time (a miss is a 422, docs/architecture.md §4). And
 // `ensure_resource_availability` is off: a job just created has no result yet, a documented 404,
 // not a lost resource (the stateful phase follows the link to …/result); that created jobs exist
 // is checked here instead.

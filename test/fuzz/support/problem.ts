@@ -4,7 +4,7 @@ const PROBLEM_FIELDS = new Set(['type', 'title', 'status', 'detail', 'errors']);
 const CODES = new Set<string>(Object.values(ErrorCode));
 
 /**
- * Why an error response is not the problem document DESIGN §4 promises, or `undefined` when it is:
+ * Why an error response is not the problem document docs/architecture.md §4 promises, or `undefined` when it is:
  * `application/problem+json`, `type` `urn:ferry:problem:<a known code>`, a `title`, `status` equal to
  * the HTTP status, a `detail`, optional non-empty `errors: [{field, message}]`, and nothing else.
  */
