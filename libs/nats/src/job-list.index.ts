@@ -23,6 +23,8 @@ export interface IndexChunk {
   readonly entries: IndexedEntry[];
   /** True when nothing older is left in the index. */
   readonly exhausted: boolean;
+  /** Everything at or above this position was read: where a next read starts (also after an empty one). */
+  readonly below: number;
 }
 
 /** Direct gets answer at most this many messages a request. */
@@ -92,7 +94,7 @@ export class JobListIndex {
       if (found.length >= want) break;
     }
     this.remember(tenant, spacing);
-    return { entries: found, exhausted: upper <= 1 };
+    return { entries: found, exhausted: upper <= 1, below: upper };
   }
 
   private async newestPosition(subject: string): Promise<number> {

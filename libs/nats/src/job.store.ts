@@ -156,7 +156,11 @@ export class JobStore {
         if (job !== undefined && job.createdAt === entry.createdAt && request.jobMatches(job)) items.push({ job, seq });
         if (items.length > request.limit) break;
       }
-      if (chunk.entries.length === 0) break;
+      if (chunk.entries.length === 0) {
+        // Nothing found this far down (yet not the end): the next page goes on from below the part read.
+        before = chunk.below;
+        break;
+      }
     }
     const page = items.slice(0, request.limit);
     if (items.length > request.limit) return { items: page.map(({ job }) => job), nextBefore: page.at(-1)?.seq ?? null };
