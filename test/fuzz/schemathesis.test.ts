@@ -6,7 +6,8 @@ import { ensureVenv, type PythonVenv } from '../../scripts/lib/python-venv.ts';
 import { TEST_KEYS } from '../support/gateway.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
-import { expectGatewayReady, fuzzSystemOptions, listJobIds } from './support/jobs.ts';
+import { listJobIds } from '../support/jobs.ts';
+import { expectGatewayReady, fuzzSystemOptions } from './support/jobs.ts';
 import { problemViolation } from './support/problem.ts';
 
 // Schemathesis against the gateway's own /openapi.json, authenticated as tenant acme: every

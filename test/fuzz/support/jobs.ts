@@ -7,8 +7,6 @@ import type { FerrySystem } from '../../support/system.ts';
 /** The fuzz catalog: every job ends within seconds; `anything` accepts any params. */
 export const FUZZ_CATALOG = join(REPO_ROOT, 'test', 'fuzz', 'catalog.yaml');
 
-export { listJobIds };
-
 export const fuzzSystemOptions = {
   // Room for the 200 streams of one tenant that the hostile suite holds open at once.
   gatewayEnv: { FERRY_PIPELINES: FUZZ_CATALOG, FERRY_STREAMS_PER_TENANT: '250' },

@@ -1,24 +1,18 @@
 import type { Job, ListJobsQuery } from '@ferry/contracts';
 import type { JobListEntry } from '@ferry/nats';
 
-/** What a job keeps from creation on: its list entry holds exactly this. */
-type Fixed = Pick<JobListEntry, 'pipeline' | 'labels'>;
-
-/** Whether a job passes the list filters: state, pipeline and every `label=k=v` pair. */
+/** Whether a job passes the list filters: state, then what its list entry also holds. */
 export function matchesFilter(job: Job, query: ListJobsQuery): boolean {
   if (query.state !== undefined && job.state !== query.state) return false;
-  return matchesFixed(job, query);
+  return matchesEntry(job, query);
 }
 
 /**
- * Whether a list entry can name a job that passes: pipeline and labels, which never change, so
- * entries that fail are passed over without reading their record.
+ * Whether a job's list entry (or the job itself: it has the same fields) passes the filters on
+ * what never changes, pipeline and every `label=k=v` pair; entries that fail are passed over
+ * without reading their record.
  */
-export function matchesEntry(entry: JobListEntry, query: ListJobsQuery): boolean {
-  return matchesFixed(entry, query);
-}
-
-function matchesFixed(fixed: Fixed, query: ListJobsQuery): boolean {
+export function matchesEntry(fixed: Pick<JobListEntry, 'pipeline' | 'labels'>, query: ListJobsQuery): boolean {
   if (query.pipeline !== undefined && fixed.pipeline !== query.pipeline) return false;
   for (const pair of query.label ?? []) {
     const separator = pair.indexOf('=');
