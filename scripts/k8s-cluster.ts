@@ -160,7 +160,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const logDir = join(stateDir, 'logs');
   await mkdir(logDir, { recursive: true });
 
-  const pki: Pki = await makePki(join(stateDir, 'pki'), SERVICE_CLUSTER_IP);
+  const pki: Pki = await makePki(join(stateDir, 'pki'), SERVICE_CLUSTER_IP, preparedNode === undefined ? [] : [NODE_IP]);
   const nodePki: NodePki | undefined = preparedNode === undefined ? undefined : await makeNodePki(pki.dir, NODE_NAME, NODE_IP);
   mark('pki');
   const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedulerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -212,7 +212,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
     const apiserver = startProcess('kube-apiserver', binaries.kubeApiserver, [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
+      // Without a node nothing dials the `kubernetes` Service, and 127.0.0.1 is no valid endpoint. With
+      // one, pods reach the API server through that Service: it listens on every address and
+      // advertises the node's bridge address as the Service's endpoint.
+      ...(preparedNode === undefined
+        ? ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none']
+        : ['--bind-address=0.0.0.0', `--advertise-address=${NODE_IP}`, '--endpoint-reconciler-type=lease']),
+      `--secure-port=${apiPort}`,
       `--tls-cert-file=${pki.serving.cert}`, `--tls-private-key-file=${pki.serving.key}`,
       `--client-ca-file=${pki.caCert}`,
       ...(nodePki === undefined
@@ -234,8 +240,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       `--requestheader-client-ca-file=${pki.caCert}`, '--requestheader-allowed-names=front-proxy-client',
       '--requestheader-username-headers=X-Remote-User', '--requestheader-group-headers=X-Remote-Group', '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       `--proxy-client-cert-file=${frontProxy.cert}`, `--proxy-client-key-file=${frontProxy.key}`,
-      // 127.0.0.1 is not a valid Endpoints address: the `kubernetes` Service keeps no endpoints (no pod dials it)
-      '--endpoint-reconciler-type=none',
       '--allow-privileged=true', '--profiling=false',
       '--max-requests-inflight=1000', '--max-mutating-requests-inflight=500',
     ], logDir, detached);

@@ -61,8 +61,10 @@ export interface NodeBinaries {
   readonly ctr: string;
   readonly coredns: string;
   readonly crictl: string;
+  /** kubectl of the same release: what an operator types (port-forward, logs, delete) against the node. */
+  readonly kubectl: string;
   /** Seconds each cold build took, when this call built it (undefined: all found in the cache). */
-  readonly builtSeconds?: { readonly kubeNode?: number; readonly containerd?: number; readonly coredns?: number; readonly crictl?: number };
+  readonly builtSeconds?: { readonly kubeNode?: number; readonly containerd?: number; readonly coredns?: number; readonly crictl?: number; readonly kubectl?: number };
 }
 
 // The etcd server module's main package: go names its binary "server" (a /vN suffix is skipped).
@@ -78,6 +80,10 @@ export function kubernetesBinDir(): string {
 /** kubelet and kube-proxy: a folder of their own, so the control plane's cached set stays as built. */
 function kubeNodeBinDir(): string {
   return join(cacheDir(), 'k8s', `node-${KUBERNETES_RELEASE}`);
+}
+
+function kubectlBinDir(): string {
+  return join(cacheDir(), 'k8s', `kubectl-${KUBERNETES_RELEASE}`);
 }
 
 function containerdBinDir(): string {
@@ -212,6 +218,17 @@ async function ensureKubeNode(log: Log): Promise<number | undefined> {
   return seconds;
 }
 
+async function ensureKubectl(log: Log): Promise<number | undefined> {
+  const dir = kubectlBinDir();
+  if (existsSync(join(dir, 'kubectl'))) return undefined;
+  const started = Date.now();
+  log(`building kubectl ${KUBERNETES_RELEASE} with Go (once per machine) …`);
+  await createDirAtomically(dir, (tmp) => buildKubernetes(tmp, ['k8s.io/kubernetes/cmd/kubectl'], log));
+  const seconds = (Date.now() - started) / 1000;
+  log(`kubectl ${KUBERNETES_RELEASE}: built in ${seconds.toFixed(1)} s → ${dir}`);
+  return seconds;
+}
+
 /**
  * containerd, ctr and the runc shim as containerd's Makefile builds them (its tags and version
  * variables), pure Go: CGO off leaves out only the btrfs snapshotter. The module has no replace
@@ -262,7 +279,8 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
   const coredns = await ensureGoInstalled(`CoreDNS ${COREDNS_VERSION}`, corednsBinDir(), 'coredns', `github.com/coredns/coredns@${COREDNS_VERSION}`, log);
   const crictl = await ensureGoInstalled(`crictl ${CRICTL_VERSION}`, crictlBinDir(), 'crictl', `sigs.k8s.io/cri-tools/cmd/crictl@${CRICTL_VERSION}`, log,
     `-X sigs.k8s.io/cri-tools/pkg/version.Version=${CRICTL_VERSION}`);
-  const seconds = { kubeNode, containerd, coredns, crictl };
+  const kubectl = await ensureKubectl(log);
+  const seconds = { kubeNode, containerd, coredns, crictl, kubectl };
   const built = Object.fromEntries(Object.entries(seconds).filter(([, value]) => value !== undefined));
   return {
     kubelet: join(kubeNodeBinDir(), 'kubelet'),
@@ -272,6 +290,7 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
     ctr: join(containerdBinDir(), 'ctr'),
     coredns: join(corednsBinDir(), 'coredns'),
     crictl: join(crictlBinDir(), 'crictl'),
+    kubectl: join(kubectlBinDir(), 'kubectl'),
     ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }),
   };
 }

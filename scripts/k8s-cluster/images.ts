@@ -4,6 +4,8 @@
 //
 //   pause    Kubernetes' own build/pause/linux/pause.c (from the k8s.io/kubernetes module download)
 //            compiled with `gcc -Os -static`, as its Makefile does; user 65535, entrypoint /pause.
+//   nats     the nats-server binary Ferry's tests run (scripts/lib/nats-server.ts: a static Go build)
+//            at /usr/local/bin, for the chart's embedded NATS StatefulSet (`nats.embedded.image`).
 //   busybox  Debian's busybox-static binary with a symlink per applet (sh, wget, httpd, nc,
 //            nslookup, …), /etc/passwd, /etc/group and /etc/nsswitch.conf. Its static glibc
 //            resolves names through /etc/resolv.conf without NSS modules (checked in a chroot).
@@ -18,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createDirAtomically } from '../lib/atomic-dir.ts';
-import { cacheDir } from '../lib/nats-server.ts';
+import { cacheDir, ensureNatsServer, NATS_SERVER_VERSION } from '../lib/nats-server.ts';
 import { KUBERNETES_RELEASE } from './binaries.ts';
 
 const run = promisify(execFile);
@@ -41,8 +43,9 @@ export interface NodeImage {
 export interface NodeImages {
   readonly pause: NodeImage;
   readonly busybox: NodeImage;
-  /** Seconds each build took, when this call built it (undefined: both were cached). */
-  readonly builtSeconds?: { readonly pause?: number; readonly busybox?: number };
+  readonly nats: NodeImage;
+  /** Seconds each build took, when this call built it (undefined: all were cached). */
+  readonly builtSeconds?: { readonly pause?: number; readonly busybox?: number; readonly nats?: number };
 }
 
 interface ImageConfig {
@@ -178,6 +181,25 @@ async function buildBusybox(name: string, archive: string, log: Log): Promise<vo
   }
 }
 
+async function buildNats(name: string, archive: string, log: Log): Promise<void> {
+  const found = await ensureNatsServer(log);
+  const binary = found.includes('/') ? found : (await run('sh', ['-c', `command -v ${found}`])).stdout.trim();
+  const { stdout: elf } = await run('file', ['-L', binary]);
+  if (!elf.includes('statically linked')) throw new Error(`${binary} is not statically linked; the NATS image holds nothing else (${elf.trim()})`);
+  const rootfs = await mkdtemp(join(tmpdir(), 'ferry-nats-'));
+  try {
+    log(`  nats rootfs from ${binary}`);
+    await mkdir(join(rootfs, 'usr', 'local', 'bin'), { recursive: true });
+    await copyFile(binary, join(rootfs, 'usr', 'local', 'bin', 'nats-server'));
+    await chmod(join(rootfs, 'usr', 'local', 'bin', 'nats-server'), 0o755);
+    await mkdir(join(rootfs, 'tmp'));
+    await chmod(join(rootfs, 'tmp'), 0o1777);
+    await writeOciArchive(rootfs, name, { Env: ['PATH=/usr/local/bin:/usr/bin:/bin'], Entrypoint: ['nats-server'], WorkingDir: '/' }, archive);
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+}
+
 /** Debian's busybox-static version, e.g. `1:1.35.0-4+deb12u1+b1`: it keys the cached archive. */
 async function busyboxPackageVersion(): Promise<string> {
   const { stdout } = await run('dpkg-query', ['-W', '-f', '${Version}', 'busybox-static']);
@@ -195,7 +217,7 @@ async function ensureImage(what: string, archive: string, build: (archive: strin
   return seconds;
 }
 
-/** Finds or builds both images (a few seconds each). Needs gcc with a static libc and busybox-static. */
+/** Finds or builds the images (a few seconds each). Needs gcc with a static libc, busybox-static and nats-server. */
 export async function ensureNodeImages(log: Log = () => undefined): Promise<NodeImages> {
   const debianVersion = await busyboxPackageVersion();
   // 1:1.35.0-4+deb12u1+b1 → tag 1.35.0; the folder keeps the whole Debian version.
@@ -205,8 +227,13 @@ export async function ensureNodeImages(log: Log = () => undefined): Promise<Node
     name: `localhost/ferry/busybox:${upstream}`,
     archive: join(imagesDir(), `busybox-${debianVersion.replace(/[^A-Za-z0-9.+-]/g, '_')}`, 'image.tar'),
   };
-  const pauseSeconds = await ensureImage('pause', pause.archive, (archive) => buildPause(archive, log), log);
-  const busyboxSeconds = await ensureImage('busybox', busybox.archive, (archive) => buildBusybox(busybox.name, archive, log), log);
-  const built = { ...(pauseSeconds === undefined ? {} : { pause: pauseSeconds }), ...(busyboxSeconds === undefined ? {} : { busybox: busyboxSeconds }) };
-  return { pause, busybox, ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }) };
+  const natsTag = NATS_SERVER_VERSION.replace(/^v/, '');
+  const nats: NodeImage = { name: `localhost/ferry/nats:${natsTag}`, archive: join(imagesDir(), `nats-${natsTag}`, 'image.tar') };
+  const seconds = {
+    pause: await ensureImage('pause', pause.archive, (archive) => buildPause(archive, log), log),
+    busybox: await ensureImage('busybox', busybox.archive, (archive) => buildBusybox(busybox.name, archive, log), log),
+    nats: await ensureImage('nats', nats.archive, (archive) => buildNats(nats.name, archive, log), log),
+  };
+  const built = Object.fromEntries(Object.entries(seconds).filter(([, value]) => value !== undefined));
+  return { pause, busybox, nats, ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }) };
 }

@@ -14,6 +14,13 @@ export const POD_CIDR = '10.244.0.0/24';
  * kubelet there) and CoreDNS's listening address. kubelet refuses a loopback node IP.
  */
 export const NODE_IP = '10.244.0.1';
+/**
+ * An address outside every cluster and private range that the host answers on, routed to from
+ * pods: it stands for the internet this machine cannot reach (a data source under the chart's
+ * default egress policy). 192.88.99.0/24 is the retired 6to4 relay range (RFC 7526): no one serves
+ * it, and Ferry's source policy counts it public.
+ */
+export const OUTSIDE_IP = '192.88.99.1';
 export const CLUSTER_DOMAIN = 'cluster.local';
 /** Where kubelet puts pods' cgroups (cgroupRoot): one folder per hierarchy, removed by `down`. */
 export const CGROUP_ROOT = 'ferry-node';
@@ -150,7 +157,7 @@ export function cniConflist(layout: NodeLayout, serviceCidr: string): string {
             type: 'host-local',
             dataDir: layout.cniIpamDir,
             ranges: [[{ subnet: POD_CIDR, gateway: NODE_IP }]],
-            routes: [{ dst: serviceCidr }],
+            routes: [{ dst: serviceCidr }, { dst: `${OUTSIDE_IP}/32` }],
           },
         },
         { type: 'portmap', capabilities: { portMappings: true } },

@@ -21,7 +21,7 @@ import { copyFile, mkdir, readFile, readdir, readlink, rm, rmdir, unlink, writeF
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { aliveWith, type Log } from './processes.ts';
-import { BRIDGE, CGROUP_ROOT, NODE_IP, POD_CIDR } from './node-config.ts';
+import { BRIDGE, CGROUP_ROOT, NODE_IP, OUTSIDE_IP, POD_CIDR } from './node-config.ts';
 
 const run = promisify(execFile);
 
@@ -147,6 +147,7 @@ export async function prepareHost(serviceCidr: string, log: Log): Promise<void> 
   for (const [key, value] of Object.entries(SYSCTLS)) if (value !== undefined) await writeFile(`/proc/sys/${key}`, value);
   await sh('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
   await sh('ip', ['addr', 'add', `${NODE_IP}/${POD_CIDR.split('/')[1] ?? '24'}`, 'dev', BRIDGE]);
+  await sh('ip', ['addr', 'add', `${OUTSIDE_IP}/32`, 'dev', BRIDGE]);
   await sh('ip', ['link', 'set', BRIDGE, 'up']);
   // The host reaches ClusterIPs through the bridge (kube-proxy DNATs them in OUTPUT), never eth0.
   await sh('ip', ['route', 'add', serviceCidr, 'dev', BRIDGE, 'src', NODE_IP]);
@@ -159,7 +160,7 @@ export async function prepareHost(serviceCidr: string, log: Log): Promise<void> 
     // A new cpuset cgroup starts with no CPUs and no memory nodes: give it its parent's.
     for (const file of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(join(mount, file))) await copyFile(join(mount, file), join(root, file));
   }
-  log(`host: bridge ${BRIDGE} ${NODE_IP}, route ${serviceCidr}, ip_forward on, guard chain ${GUARD_CHAIN}, cgroup root /${CGROUP_ROOT}`);
+  log(`host: bridge ${BRIDGE} ${NODE_IP} (and ${OUTSIDE_IP}), route ${serviceCidr}, ip_forward on, guard chain ${GUARD_CHAIN}, cgroup root /${CGROUP_ROOT}`);
 }
 
 /** Pids of processes whose command line names `marker` (the node's components and containerd's shims). */

@@ -19,14 +19,18 @@ import { ensureNodeImages, type NodeImages } from './images.ts';
 import { claimHost, claimOf, cleanUpHost, prepareHost, recordPids, type HostClaim } from './node-host.ts';
 import {
   clusterRoleBinding, CNI_BIN_DIR, cniConflist, containerdConfig, corednsClusterRole, corefile, crictlConfig, kubeletConfig, kubeProxyConfig, nodeLayout,
-  NODE_IP, NODE_NAME, POD_CIDR, RUNC, type NodeLayout,
+  NODE_IP, NODE_NAME, OUTSIDE_IP, POD_CIDR, RUNC, type NodeLayout,
 } from './node-config.ts';
 import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, writeKubeconfig, type NodePki } from './pki.ts';
 import { call, startProcess, stopPid, waitFor, type ApiAnswer, type Log, type ManagedProcess } from './processes.ts';
 
 const run = promisify(execFile);
 
-export { NODE_IP, NODE_NAME, POD_CIDR };
+export { NODE_IP, NODE_NAME, OUTSIDE_IP, POD_CIDR };
+
+/** The default StorageClass of the node's local volumes, and how many volumes it has. */
+export const LOCAL_STORAGE_CLASS = 'local';
+const LOCAL_VOLUMES = 4;
 
 /** Debian packages the node uses, by a file each installs. */
 const HOST_PACKAGES: Readonly<Record<string, string>> = {
@@ -71,6 +75,8 @@ export interface RealNode {
   readonly processes: readonly ManagedProcess[];
   /** Milliseconds from the node's start to each step. */
   readonly timings: Readonly<Record<string, number>>;
+  /** Imports an OCI image archive into containerd's `k8s.io` namespace, where the kubelet finds it. */
+  importImage(archive: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +123,36 @@ async function pickSnapshotter(layout: NodeLayout): Promise<string> {
 async function ensureCreated(api: RealNodeParams['api'], path: string, body: unknown): Promise<void> {
   const answer = await api('POST', path, body);
   if (answer.status !== 201 && answer.status !== 409) throw new Error(`POST ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+}
+
+/**
+ * The node's storage, as an on-premises cluster without a provisioner offers it: a default
+ * StorageClass `local` (no provisioner, bound when a pod is scheduled) and LOCAL_VOLUMES `local`
+ * PersistentVolumes, each a folder under the node's state. Their capacity is nominal (a folder has
+ * no quota); the kubelet applies a pod's fsGroup to them.
+ */
+async function createLocalVolumes(api: RealNodeParams['api'], layout: NodeLayout): Promise<void> {
+  await ensureCreated(api, '/apis/storage.k8s.io/v1/storageclasses', {
+    metadata: { name: LOCAL_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'kubernetes.io/no-provisioner',
+    volumeBindingMode: 'WaitForFirstConsumer',
+    reclaimPolicy: 'Delete',
+  });
+  for (let index = 0; index < LOCAL_VOLUMES; index += 1) {
+    const path = join(layout.dir, 'volumes', `pv-${index}`);
+    await mkdir(path, { recursive: true });
+    await ensureCreated(api, '/api/v1/persistentvolumes', {
+      metadata: { name: `${NODE_NAME}-pv-${index}` },
+      spec: {
+        capacity: { storage: '50Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: LOCAL_STORAGE_CLASS,
+        local: { path },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NODE_NAME] }] }] } },
+      },
+    });
+  }
 }
 
 /** Starts containerd, CoreDNS, kube-proxy and kubelet against a running API server; see RealNode. */
@@ -168,9 +204,10 @@ export async function startRealNode(params: RealNodeParams): Promise<RealNode> {
     const ctr = (args: readonly string[]): Promise<{ stdout: string }> => run(binaries.ctr, ['--address', layout.containerdSocket, ...args], { maxBuffer: 16 * 1024 * 1024 });
     await waitFor('containerd', async () => existsSync(layout.containerdSocket) && (await ctr(['version'])).stdout.includes('Server'), 30_000, containerd);
     mark('containerd');
-    for (const image of [images.pause, images.busybox]) {
-      await ctr(['--namespace', 'k8s.io', 'images', 'import', '--snapshotter', snapshotter, '--platform', 'linux/amd64', image.archive]);
-    }
+    const importImage = async (archive: string): Promise<void> => {
+      await ctr(['--namespace', 'k8s.io', 'images', 'import', '--snapshotter', snapshotter, '--platform', 'linux/amd64', archive]);
+    };
+    for (const image of [images.pause, images.busybox, images.nats]) await importImage(image.archive);
     mark('images');
 
     await ensureCreated(params.api, '/apis/rbac.authorization.k8s.io/v1/clusterroles', corednsClusterRole('ferry:coredns'));
@@ -200,8 +237,9 @@ export async function startRealNode(params: RealNodeParams): Promise<RealNode> {
       waitFor('CoreDNS /ready', async () => (await call(`http://127.0.0.1:${corednsReady}/ready`, 'GET', {})).status === 200, 60_000, coredns).then(() => mark('coredns')),
       waitFor('kube-proxy /healthz', async () => (await call(`http://127.0.0.1:${proxyHealthz}/healthz`, 'GET', {})).status === 200, 60_000, kubeProxy).then(() => mark('kube-proxy')),
     ]);
+    await createLocalVolumes(params.api, layout);
     mark('node');
-    return { name: NODE_NAME, nodeIp: NODE_IP, podCidr: POD_CIDR, dnsAddress: NODE_IP, images, binaries, processes, timings, stop };
+    return { name: NODE_NAME, nodeIp: NODE_IP, podCidr: POD_CIDR, dnsAddress: NODE_IP, images, binaries, processes, timings, importImage, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -56,7 +56,8 @@ async function sign(dir: string, name: string, subject: string, extensions: read
   return { cert: path(`${name}.crt`), key: path(`${name}.key`) };
 }
 
-export async function makePki(dir: string, serviceClusterIp: string): Promise<Pki> {
+/** `extraIps`: more addresses the API server's certificate names (a real node's bridge address). */
+export async function makePki(dir: string, serviceClusterIp: string, extraIps: readonly string[] = []): Promise<Pki> {
   await mkdir(dir, { recursive: true });
   const path = (name: string): string => join(dir, name);
   await openssl(['req', '-x509', ...EC, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '30', '-subj', '/CN=ferry-local-ca',
@@ -64,7 +65,7 @@ export async function makePki(dir: string, serviceClusterIp: string): Promise<Pk
   const serving = await sign(dir, 'apiserver', '/CN=kube-apiserver', [
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
-    `subjectAltName=IP:127.0.0.1,DNS:localhost,IP:${serviceClusterIp},DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
+    `subjectAltName=IP:127.0.0.1,DNS:localhost,IP:${serviceClusterIp},${extraIps.map((ip) => `IP:${ip},`).join('')}DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
   ]);
   const clients: Record<string, ClientCertificate> = {};
   await Promise.all(

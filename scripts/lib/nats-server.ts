@@ -96,6 +96,8 @@ export interface NatsServerOptions {
   /** `always` (fsync before every ack) is what Ferry runs and ships; other values only for benchmarks. */
   readonly syncInterval?: string;
   readonly host?: string;
+  /** JetStream's `max_file_store` (e.g. the chart's `8GB`); default: the server's (75% of the free disk). */
+  readonly maxFileStore?: string;
 }
 
 export interface RunningNatsServer {
@@ -116,6 +118,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       'jetstream {',
       `  store_dir: ${JSON.stringify(options.storeDir)}`,
       `  sync_interval: ${options.syncInterval ?? 'always'}`,
+      ...(options.maxFileStore === undefined ? [] : [`  max_file_store: ${options.maxFileStore}`]),
       '}',
       '',
     ].join('\n'),

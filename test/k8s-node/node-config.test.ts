@@ -3,7 +3,7 @@
 // the CNI plugins, the cgroup v1 settings, and a pod network with no way off the machine.
 import { parse } from 'yaml';
 import {
-  CNI_BIN_DIR, cniConflist, containerdConfig, corefile, kubeletConfig, kubeProxyConfig, nodeLayout, NODE_IP, POD_CIDR, RUNC,
+  CNI_BIN_DIR, cniConflist, containerdConfig, corefile, kubeletConfig, kubeProxyConfig, nodeLayout, NODE_IP, OUTSIDE_IP, POD_CIDR, RUNC,
 } from '../../scripts/k8s-cluster/node-config.ts';
 
 const STATE = '/tmp/ferry-k8s-unit';
@@ -27,12 +27,12 @@ describe('real node configuration', () => {
     expect(pathsOutsideState(text, [RUNC, CNI_BIN_DIR])).toEqual([]);
   });
 
-  it('CNI: one bridge, the pod subnet, a route to Services only — no default route, no masquerade', () => {
+  it('CNI: one bridge, the pod subnet, routes to Services and the host\'s stand-in outside address only — no default route, no masquerade', () => {
     const conf = JSON.parse(cniConflist(layout, SERVICE_CIDR)) as { plugins: Record<string, unknown>[] };
     const bridge = conf.plugins[0] as { type: string; bridge: string; ipMasq: boolean; isDefaultGateway: boolean; hairpinMode: boolean; ipam: { dataDir: string; ranges: { subnet: string; gateway: string }[][]; routes: { dst: string }[] } };
     expect(bridge).toMatchObject({ type: 'bridge', bridge: 'ferry0', ipMasq: false, isDefaultGateway: false, hairpinMode: true });
     expect(bridge.ipam.ranges).toEqual([[{ subnet: POD_CIDR, gateway: NODE_IP }]]);
-    expect(bridge.ipam.routes).toEqual([{ dst: SERVICE_CIDR }]);
+    expect(bridge.ipam.routes).toEqual([{ dst: SERVICE_CIDR }, { dst: `${OUTSIDE_IP}/32` }]);
     expect(bridge.ipam.dataDir.startsWith(`${STATE}/`)).toBe(true);
     expect(conf.plugins.map((plugin) => plugin['type'])).toEqual(['bridge', 'portmap']);
   });

@@ -2,7 +2,7 @@
 // reports them, kube-proxy serves ClusterIPs, CoreDNS answers cluster.local. Needs root and, on a
 // cold machine, about 7 minutes of Go builds; so it runs only when asked:
 //   FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/k8s-node   (npm run test:k8s:node)
-// One file on purpose: a machine holds one real node at a time (its bridge and pod network).
+// The suite's files run one after another (--no-file-parallelism): a machine holds one real node at a time.
 import { BatchV1Api, CoreV1Api, Watch, type V1Job, type V1Pod, type V1ResourceRequirements } from '@kubernetes/client-node';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
 import { client, eventually } from '../k8s/support/cluster-client.ts';

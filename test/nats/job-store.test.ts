@@ -29,6 +29,22 @@ describe('ensureTopology', () => {
     expect(events.config.max_age).toBe(DEFAULT_TOPOLOGY.eventsMaxAgeSeconds * 1e9);
   });
 
+  it('runs again under the chart\'s JetStream limit (max_file_store 8GB, 6 GiB of it reserved by max_bytes)', async () => {
+    // An update of an unchanged stream is checked as if its max_bytes were not reserved yet:
+    // FERRY_LOGS's 4 GiB on top of the 6 GiB reserved passes 8GB and the server refuses it.
+    const limited = await TestNats.start({ maxFileStore: '8GB' });
+    const client = await connect({ servers: limited.url });
+    try {
+      const first = await ensureTopology(client, DEFAULT_TOPOLOGY);
+      expect((await first.jsm.getAccountInfo()).reserved_storage).toBe(DEFAULT_TOPOLOGY.eventsMaxBytes + DEFAULT_TOPOLOGY.logsMaxBytes + DEFAULT_TOPOLOGY.listIndexMaxBytes);
+      await ensureTopology(client, DEFAULT_TOPOLOGY);
+      await ensureTopology(client, DEFAULT_TOPOLOGY);
+    } finally {
+      await client.drain();
+      await limited.dispose();
+    }
+  });
+
   it('brings a stream with other limits back to the configured ones', async () => {
     await ensureTopology(connection, { ...DEFAULT_TOPOLOGY, logsMaxBytes: 1024 * 1024 });
     const after = await ensureTopology(connection, DEFAULT_TOPOLOGY);

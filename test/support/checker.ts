@@ -1,5 +1,5 @@
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { Api } from './api.ts';
 import { isFinal } from './system.ts';
 
@@ -72,9 +72,12 @@ type History = Map<string, Array<{ state: string; attempt: number; at: string }>
  * A queue checker in the manner of Jepsen's: every acknowledged submission must reach exactly one
  * final state, and the history of each job in the events stream must only move forward.
  */
-export async function checkJobs(api: Api, natsUrl: string, accepted: readonly string[], timeoutMs: number): Promise<CheckerReport> {
+/** Where the events stream is read: a URL, or connection options (a token for a NATS that wants one). */
+export type EventsSource = string | NodeConnectionOptions;
+
+export async function checkJobs(api: Api, nats: EventsSource, accepted: readonly string[], timeoutMs: number): Promise<CheckerReport> {
   const finals = await waitForFinals(api, accepted, timeoutMs);
-  const { duplicated, regressed } = judgeHistories(await stateHistory(natsUrl), accepted);
+  const { duplicated, regressed } = judgeHistories(await stateHistory(nats), accepted);
   return {
     accepted: accepted.length,
     final: finals.size,
@@ -93,7 +96,7 @@ export async function checkJobs(api: Api, natsUrl: string, accepted: readonly st
  */
 export async function checkSubmissions(
   api: Api,
-  natsUrl: string,
+  nats: EventsSource,
   answers: readonly SubmissionAnswer[],
   /** Read once every job is final, so exits up to the end are in. */
   readExits: () => Promise<readonly RunnerExit[]>,
@@ -103,7 +106,7 @@ export async function checkSubmissions(
   // An idempotent retry answers with the job of the first try: one job, however many answers name it.
   const ids = [...new Set(acknowledged)];
   const finals = await waitForFinals(api, ids, timeoutMs);
-  const history = await stateHistory(natsUrl);
+  const history = await stateHistory(nats);
   const exits = await readExits();
   const anomalies = {
     lost: ids.filter((id) => !finals.has(id)),
@@ -200,8 +203,8 @@ function countStates(finals: Map<string, FinalJob>): Record<string, number> {
 }
 
 /** Every state event the stream holds, per job, in stream order (duplicates of one revision are stored once). */
-async function stateHistory(natsUrl: string): Promise<History> {
-  const connection = await connect({ servers: natsUrl });
+async function stateHistory(nats: EventsSource): Promise<History> {
+  const connection = await connect(typeof nats === 'string' ? { servers: nats } : nats);
   const consumer = await jetstream(connection).consumers.get('FERRY_EVENTS', { filter_subjects: 'ferry.events.>', deliver_policy: DeliverPolicy.All });
   const history: History = new Map();
   const messages = await consumer.fetch({ max_messages: 1_000_000, expires: 2_000 });

@@ -8,7 +8,7 @@ export interface Route {
   readonly location?: string;
 }
 
-/** A loopback HTTP server with fixed routes, for sources that jobs fetch. */
+/** An HTTP server with fixed routes, for sources that jobs fetch: on loopback unless given a host address. */
 export class HttpFixture {
   private readonly server: Server;
   readonly url: string;
@@ -18,7 +18,7 @@ export class HttpFixture {
     this.url = url;
   }
 
-  static async start(routes: Record<string, Route>): Promise<HttpFixture> {
+  static async start(routes: Record<string, Route>, host = '127.0.0.1'): Promise<HttpFixture> {
     const server = createServer((request, response) => {
       const route = routes[request.url ?? ''];
       if (route === undefined) {
@@ -31,9 +31,9 @@ export class HttpFixture {
       });
       response.end(route.body ?? '');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
-    return new HttpFixture(server, `http://127.0.0.1:${port}`);
+    return new HttpFixture(server, `http://${host}:${port}`);
   }
 
   async stop(): Promise<void> {

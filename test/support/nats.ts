@@ -10,16 +10,19 @@ export class TestNats {
   readonly port: number;
   readonly storeDir: string;
   private readonly binary: string;
+  private readonly maxFileStore: string | undefined;
 
-  private constructor(port: number, storeDir: string, binary: string) {
+  private constructor(port: number, storeDir: string, binary: string, maxFileStore: string | undefined) {
     this.port = port;
     this.storeDir = storeDir;
     this.binary = binary;
+    this.maxFileStore = maxFileStore;
   }
 
-  static async start(): Promise<TestNats> {
+  /** `maxFileStore`: JetStream's storage limit, as a deployment sets it (the chart: 8GB). */
+  static async start(options: { maxFileStore?: string } = {}): Promise<TestNats> {
     const binary = process.env['FERRY_TEST_NATS_SERVER'] ?? (await ensureNatsServer());
-    const nats = new TestNats(await freePort(), await mkdtemp(join(tmpdir(), 'ferry-nats-')), binary);
+    const nats = new TestNats(await freePort(), await mkdtemp(join(tmpdir(), 'ferry-nats-')), binary, options.maxFileStore);
     await nats.resume();
     return nats;
   }
@@ -36,7 +39,12 @@ export class TestNats {
 
   /** Starts the server again on the same port with the same store. */
   async resume(): Promise<void> {
-    this.#server = await startNatsServer({ binary: this.binary, port: this.port, storeDir: this.storeDir });
+    this.#server = await startNatsServer({
+      binary: this.binary,
+      port: this.port,
+      storeDir: this.storeDir,
+      ...(this.maxFileStore === undefined ? {} : { maxFileStore: this.maxFileStore }),
+    });
   }
 
   async dispose(): Promise<void> {

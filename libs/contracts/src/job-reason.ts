@@ -6,6 +6,8 @@ export const JobReason = {
   DeadlineExceeded: 'DeadlineExceeded',
   StartDeadlineExceeded: 'StartDeadlineExceeded',
   BackoffLimitExceeded: 'BackoffLimitExceeded',
+  /** The last attempt's container passed its memory limit and the kernel killed it (Kubernetes). */
+  OOMKilled: 'OOMKilled',
   ExitCode: 'ExitCode',
   SourceRefused: 'SourceRefused',
   Unschedulable: 'Unschedulable',

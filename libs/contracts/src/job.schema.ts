@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { JOB_STATES } from './job-state.js';
+import { JobReason } from './job-reason.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ description: 'RFC 3339 time' });
@@ -46,7 +47,11 @@ export const JobSchema = Type.Object(
     params: Type.Record(Type.String(), Type.Unknown()),
     labels: Type.Record(Type.String(), Type.String()),
     state: JobStateSchema,
-    reason: Nullable(Type.String()),
+    reason: Nullable(
+      Type.String({
+        description: `Why the job is in its state, machine-readable. Ferry sets ${Object.values(JobReason).join(', ')}; a runner may report its own (SqlError, …) and an executor a cause Ferry has no name for.`,
+      }),
+    ),
     message: Nullable(Type.String()),
     cancelRequested: Type.Boolean(),
     attempt: Type.Integer({ minimum: 0 }),

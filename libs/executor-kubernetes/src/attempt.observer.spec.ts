@@ -30,6 +30,16 @@ function pod(name: string, created: string, phase: string, extra: { deleting?: b
 
 const error = { reason: 'SourceRefused', message: '10.0.0.8 is a private address' };
 
+/** A failed pod whose job container ended as the kubelet reports it (reason OOMKilled, Error, …). */
+function terminated(name: string, created: string, reason: string, memoryLimit?: string): V1Pod {
+  const failedPod = pod(name, created, 'Failed');
+  return {
+    ...failedPod,
+    spec: { containers: [{ name: 'job', ...(memoryLimit === undefined ? {} : { resources: { limits: { memory: memoryLimit } } }) }] },
+    status: { ...failedPod.status, containerStatuses: [{ name: 'job', image: 'ferry', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason } } }] },
+  };
+}
+
 describe('observeKubernetesJob', () => {
   const cases: { name: string; job: V1Job | undefined; pods?: V1Pod[]; error?: typeof error; expected: AttemptObservation }[] = [
     { name: 'no Job: absent', job: undefined, expected: { phase: 'absent' } },
@@ -77,6 +87,18 @@ describe('observeKubernetesJob', () => {
       job: k8sJob({ failed: 3, conditions: [failed('BackoffLimitExceeded', 'Job has reached the specified backoff limit')] }),
       error,
       expected: { phase: 'finished', attempt: 3, outcome: 'failed', reason: 'BackoffLimitExceeded', message: 'attempt 3 of 3 failed: 10.0.0.8 is a private address', finishedAt: new Date('2030-01-01T00:05:00Z') },
+    },
+    {
+      name: 'BackoffLimitExceeded after the last pod was OOMKilled: reason OOMKilled, naming the limit',
+      job: k8sJob({ failed: 2, conditions: [failed('BackoffLimitExceeded')] }),
+      pods: [terminated('p1', '2030-01-01T00:00:30Z', 'OOMKilled', '64Mi'), terminated('p0', '2030-01-01T00:00:01Z', 'Error', '64Mi')],
+      expected: { phase: 'finished', attempt: 2, outcome: 'failed', reason: 'OOMKilled', message: 'attempt 2 of 3 failed: the container passed its memory limit (64Mi) and was killed', finishedAt: new Date('2030-01-01T00:05:00Z') },
+    },
+    {
+      name: 'BackoffLimitExceeded when only an earlier pod was OOMKilled: the last attempt decides',
+      job: k8sJob({ failed: 2, conditions: [failed('BackoffLimitExceeded')] }),
+      pods: [terminated('p0', '2030-01-01T00:00:01Z', 'OOMKilled', '64Mi'), terminated('p1', '2030-01-01T00:00:30Z', 'Error', '64Mi')],
+      expected: { phase: 'finished', attempt: 2, outcome: 'failed', reason: 'BackoffLimitExceeded', message: 'attempt 2 of 3 failed', finishedAt: new Date('2030-01-01T00:05:00Z') },
     },
     {
       name: 'DeadlineExceeded: finished, failed, with the Job controller’s message',

@@ -1,6 +1,7 @@
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { ExitCode, JobReason, type JobErrorReport } from '@ferry/contracts';
 import type { AttemptObservation } from '@ferry/executor';
+import { JOB_CONTAINER } from './kubernetes.labels.js';
 import { classifyWaitingPod } from './pod-waiting.classifier.js';
 
 /**
@@ -24,7 +25,7 @@ export function observeKubernetesJob(k8sJob: V1Job | undefined, pods: readonly V
   const failure = condition(k8sJob, 'Failed');
   if (failure !== undefined) {
     const attempt = Math.max(1, Math.min(maxAttempts, failed));
-    const { reason, message } = failureReason(failure, attempt, maxAttempts, error);
+    const { reason, message } = failureReason(failure, attempt, maxAttempts, error, oomKilled(pods));
     return { phase: 'finished', attempt, outcome: 'failed', reason, message, finishedAt: when(failure.lastTransitionTime) };
   }
 
@@ -45,10 +46,19 @@ export function observeKubernetesJob(k8sJob: V1Job | undefined, pods: readonly V
   };
 }
 
-function failureReason(failure: V1JobCondition, attempt: number, maxAttempts: number, error: JobErrorReport | undefined): { reason: string; message: string } {
+function failureReason(
+  failure: V1JobCondition,
+  attempt: number,
+  maxAttempts: number,
+  error: JobErrorReport | undefined,
+  oom: { readonly limit: string } | undefined,
+): { reason: string; message: string } {
   const said = error === undefined ? '' : `: ${error.message}`;
   switch (failure.reason) {
     case 'BackoffLimitExceeded':
+      if (oom !== undefined) {
+        return { reason: JobReason.OOMKilled, message: `attempt ${attempt} of ${maxAttempts} failed: the container passed its memory limit (${oom.limit}) and was killed` };
+      }
       return { reason: JobReason.BackoffLimitExceeded, message: `attempt ${attempt} of ${maxAttempts} failed${said}` };
     case 'DeadlineExceeded':
       return { reason: JobReason.DeadlineExceeded, message: failure.message ?? 'the job ran past its deadline' };
@@ -58,6 +68,18 @@ function failureReason(failure: V1JobCondition, attempt: number, maxAttempts: nu
     default:
       return { reason: failure.reason ?? 'Failed', message: failure.message ?? 'the Kubernetes Job failed' };
   }
+}
+
+/**
+ * Whether the last attempt ended by the kernel's OOM killer: the newest failed pod's job container
+ * terminated with reason OOMKilled (the kubelet reads it from the container runtime).
+ */
+function oomKilled(pods: readonly V1Pod[]): { readonly limit: string } | undefined {
+  const last = [...pods].filter((pod) => pod.status?.phase === 'Failed').sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp))[0];
+  const status = last?.status?.containerStatuses?.find((container) => container.name === JOB_CONTAINER);
+  if (status?.state?.terminated?.reason !== 'OOMKilled') return undefined;
+  const limit = last?.spec?.containers.find((container) => container.name === JOB_CONTAINER)?.resources?.limits?.['memory'];
+  return { limit: limit ?? 'no limit set' };
 }
 
 /** Whether the Job controller has ended the Job (condition Complete or Failed). */

@@ -30,8 +30,8 @@ export interface FerryNats {
   readonly uploadClaims: KV;
 }
 
-/** JetStream's code for "stream name already in use with a different configuration". */
-const STREAM_NAME_IN_USE = 10058;
+/** JetStream's code for "stream not found". */
+const STREAM_NOT_FOUND = 10059;
 /** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
 const UPLOAD_CLAIM_TTL_MS = 60 * 60_000;
@@ -109,13 +109,44 @@ async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): P
     discard: DiscardPolicy.Old,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
-  try {
-    await jsm.streams.add(full);
-  } catch (error) {
-    if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
-    const { name: _name, ...update } = full;
-    await jsm.streams.update(config.name, update);
+  // Read first: the server checks an `add` of an existing stream against its storage limit as if
+  // the stream's max_bytes were not reserved yet, and so is an update (nats-server#3321). With the
+  // chart's max_file_store, either would refuse an unchanged FERRY_LOGS; so an existing stream is
+  // updated only when a setting of Ferry's differs.
+  const existing = await streamConfig(jsm, config.name);
+  if (existing === undefined) {
+    try {
+      await jsm.streams.add(full);
+      return;
+    } catch (error) {
+      // Another replica created it meanwhile (its add won; this one is refused as above).
+      if (!(error instanceof JetStreamApiError) || (await streamConfig(jsm, config.name)) === undefined) throw error;
+    }
   }
+  const current = existing ?? (await streamConfig(jsm, config.name));
+  if (current !== undefined && !differs(current, full)) return;
+  const { name: _name, ...update } = full;
+  await jsm.streams.update(config.name, update);
+}
+
+async function streamConfig(jsm: JetStreamManager, name: string): Promise<StreamConfig | undefined> {
+  try {
+    return (await jsm.streams.info(name)).config;
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) return undefined;
+    throw error;
+  }
+}
+
+/** Whether `existing` differs from `wanted` in a setting `wanted` names. */
+function differs(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean {
+  const same = (key: keyof StreamConfig): boolean => {
+    const want = wanted[key];
+    const have = existing[key];
+    if (Array.isArray(want) && Array.isArray(have)) return JSON.stringify([...want].sort()) === JSON.stringify([...have].sort());
+    return want === have || (want === false && have === undefined);
+  };
+  return (Object.keys(wanted) as (keyof StreamConfig)[]).some((key) => !same(key));
 }
 
 /** Sets a bucket's stream to this max age when it has another (nats.js leaves an existing bucket's TTL as it was). */
