@@ -37,6 +37,8 @@ export const KWOK_VERSION = 'v0.8.0';
 export const CONTAINERD_VERSION = 'v2.3.7';
 /** The CoreDNS kubeadm 1.36 deploys (cmd/kubeadm/app/constants: CoreDNSVersion). */
 export const COREDNS_VERSION = 'v1.14.2';
+/** metrics-server: resource metrics from the kubelet for the HPA (kubectl top, autoscaling/v2). */
+export const METRICS_SERVER_VERSION = 'v0.8.0';
 /** crictl of the same minor: the node's teardown stops and removes pods through CRI (CNI DEL included). */
 export const CRICTL_VERSION = 'v1.36.0';
 
@@ -63,8 +65,16 @@ export interface NodeBinaries {
   readonly crictl: string;
   /** kubectl of the same release: what an operator types (port-forward, logs, delete) against the node. */
   readonly kubectl: string;
+  readonly metricsServer: string;
   /** Seconds each cold build took, when this call built it (undefined: all found in the cache). */
-  readonly builtSeconds?: { readonly kubeNode?: number; readonly containerd?: number; readonly coredns?: number; readonly crictl?: number; readonly kubectl?: number };
+  readonly builtSeconds?: {
+    readonly kubeNode?: number;
+    readonly containerd?: number;
+    readonly coredns?: number;
+    readonly crictl?: number;
+    readonly kubectl?: number;
+    readonly metricsServer?: number;
+  };
 }
 
 // The etcd server module's main package: go names its binary "server" (a /vN suffix is skipped).
@@ -80,6 +90,10 @@ export function kubernetesBinDir(): string {
 /** kubelet and kube-proxy: a folder of their own, so the control plane's cached set stays as built. */
 function kubeNodeBinDir(): string {
   return join(cacheDir(), 'k8s', `node-${KUBERNETES_RELEASE}`);
+}
+
+function metricsServerBinDir(): string {
+  return join(cacheDir(), 'k8s', `metrics-server-${METRICS_SERVER_VERSION}`);
 }
 
 function kubectlBinDir(): string {
@@ -230,6 +244,31 @@ async function ensureKubectl(log: Log): Promise<number | undefined> {
 }
 
 /**
+ * metrics-server's command, built in a wrapper module: `go install …@version` refuses a module with
+ * replace directives, and `go get` of the command's package resolves exactly its dependencies.
+ */
+async function ensureMetricsServer(log: Log): Promise<number | undefined> {
+  const dir = metricsServerBinDir();
+  if (existsSync(join(dir, 'metrics-server'))) return undefined;
+  const started = Date.now();
+  log(`building metrics-server ${METRICS_SERVER_VERSION} with Go (once per machine) …`);
+  const command = 'sigs.k8s.io/metrics-server/cmd/metrics-server';
+  await createDirAtomically(dir, async (tmp) => {
+    const wrapper = await mkdtemp(join(tmpdir(), 'ferry-metrics-server-'));
+    try {
+      await go(['mod', 'init', 'ferry.local/metrics-server-wrapper'], wrapper, log);
+      await go(['get', `${command}@${METRICS_SERVER_VERSION}`], wrapper, log);
+      await go(['build', '-trimpath', '-ldflags', `-s -w -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION}`, '-o', join(tmp, 'metrics-server'), command], wrapper, log);
+    } finally {
+      await rm(wrapper, { recursive: true, force: true });
+    }
+  });
+  const seconds = (Date.now() - started) / 1000;
+  log(`metrics-server ${METRICS_SERVER_VERSION}: built in ${seconds.toFixed(1)} s → ${dir}`);
+  return seconds;
+}
+
+/**
  * containerd, ctr and the runc shim as containerd's Makefile builds them (its tags and version
  * variables), pure Go: CGO off leaves out only the btrfs snapshotter. The module has no replace
  * directives, so `go install …@version` works.
@@ -280,7 +319,8 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
   const crictl = await ensureGoInstalled(`crictl ${CRICTL_VERSION}`, crictlBinDir(), 'crictl', `sigs.k8s.io/cri-tools/cmd/crictl@${CRICTL_VERSION}`, log,
     `-X sigs.k8s.io/cri-tools/pkg/version.Version=${CRICTL_VERSION}`);
   const kubectl = await ensureKubectl(log);
-  const seconds = { kubeNode, containerd, coredns, crictl, kubectl };
+  const metricsServer = await ensureMetricsServer(log);
+  const seconds = { kubeNode, containerd, coredns, crictl, kubectl, metricsServer };
   const built = Object.fromEntries(Object.entries(seconds).filter(([, value]) => value !== undefined));
   return {
     kubelet: join(kubeNodeBinDir(), 'kubelet'),
@@ -291,6 +331,7 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
     coredns: join(corednsBinDir(), 'coredns'),
     crictl: join(crictlBinDir(), 'crictl'),
     kubectl: join(kubectlBinDir(), 'kubectl'),
+    metricsServer: join(metricsServerBinDir(), 'metrics-server'),
     ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }),
   };
 }

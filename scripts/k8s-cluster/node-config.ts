@@ -301,3 +301,52 @@ export function clusterRoleBinding(name: string, role: string, user: string): un
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
   };
 }
+
+/**
+ * What the API server needs to serve metrics.k8s.io from the node's metrics-server (a host process
+ * on the bridge address): its RBAC (the upstream manifest's rules, for a user instead of a
+ * ServiceAccount), a Service without selector whose EndpointSlice names that address, and the
+ * APIService that aggregates it. Each as [collection path, object].
+ */
+export function metricsServerObjects(options: { user: string; port: number; caBundle: string }): [string, unknown][] {
+  const rbac = '/apis/rbac.authorization.k8s.io/v1';
+  const subject = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: options.user }];
+  return [
+    [`${rbac}/clusterroles`, {
+      metadata: { name: 'ferry:metrics-server' },
+      rules: [
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+      ],
+    }],
+    [`${rbac}/clusterrolebindings`, clusterRoleBinding('ferry:metrics-server', 'ferry:metrics-server', options.user)],
+    // Delegated authentication and authorization, as every aggregated API server does them.
+    [`${rbac}/clusterrolebindings`, clusterRoleBinding('ferry:metrics-server:auth-delegator', 'system:auth-delegator', options.user)],
+    [`${rbac}/namespaces/kube-system/rolebindings`, {
+      metadata: { name: 'ferry:metrics-server:auth-reader', namespace: 'kube-system' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      subjects: subject,
+    }],
+    ['/api/v1/namespaces/kube-system/services', {
+      metadata: { name: 'metrics-server', namespace: 'kube-system' },
+      spec: { ports: [{ name: 'https', port: 443, targetPort: options.port, protocol: 'TCP' }] },
+    }],
+    ['/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices', {
+      metadata: { name: 'metrics-server-node', namespace: 'kube-system', labels: { 'kubernetes.io/service-name': 'metrics-server' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [NODE_IP], conditions: { ready: true } }],
+      ports: [{ name: 'https', port: options.port, protocol: 'TCP' }],
+    }],
+    ['/apis/apiregistration.k8s.io/v1/apiservices', {
+      metadata: { name: 'v1beta1.metrics.k8s.io' },
+      spec: {
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        service: { name: 'metrics-server', namespace: 'kube-system', port: 443 },
+        caBundle: options.caBundle,
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+      },
+    }],
+  ];
+}

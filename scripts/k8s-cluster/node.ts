@@ -1,16 +1,17 @@
 // A real node for the local control plane (issue 10, ADR 0011): containerd 2.x running pods with
 // Debian's runc and CNI plugins, kubelet registering as `ferry-node-0`, kube-proxy (iptables) for
-// Service ClusterIPs and CoreDNS for cluster.local, all host processes, all state under
-// `<stateDir>/node`. node-host.ts changes the host (bridge, sysctls, iptables guard, cgroup root)
-// and undoes it; node-config.ts renders the configuration files.
+// Service ClusterIPs, CoreDNS for cluster.local and metrics-server for the HPA (ADR 0014), all host
+// processes, all state under `<stateDir>/node`. node-host.ts changes the host (bridge, sysctls,
+// iptables guard, cgroup root) and undoes it; node-config.ts renders the configuration files.
 //
-// Start: claim the host → containerd → import the local pause and busybox images → CoreDNS,
-// kube-proxy, kubelet → node Ready, CoreDNS ready. Stop: kubelet first (it would restart pods),
+// Start: claim the host → containerd → import the local pause, busybox and NATS images → CoreDNS,
+// kube-proxy, kubelet → node Ready, CoreDNS ready → local volumes → metrics-server, its APIService
+// Available. Stop: kubelet first (it would restart pods),
 // then `crictl rmp --all --force` (each sandbox stopped through CRI, so CNI DEL releases its
 // address and portmap rules), then the rest, then the host cleanup.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../lib/nats-server.ts';
@@ -18,10 +19,10 @@ import { ensureNodeBinaries, type NodeBinaries } from './binaries.ts';
 import { ensureNodeImages, type NodeImages } from './images.ts';
 import { claimHost, claimOf, cleanUpHost, prepareHost, recordPids, type HostClaim } from './node-host.ts';
 import {
-  clusterRoleBinding, CNI_BIN_DIR, cniConflist, containerdConfig, corednsClusterRole, corefile, crictlConfig, kubeletConfig, kubeProxyConfig, nodeLayout,
+  clusterRoleBinding, CNI_BIN_DIR, cniConflist, containerdConfig, corednsClusterRole, corefile, crictlConfig, kubeletConfig, kubeProxyConfig, metricsServerObjects, nodeLayout,
   NODE_IP, NODE_NAME, OUTSIDE_IP, POD_CIDR, RUNC, type NodeLayout,
 } from './node-config.ts';
-import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, writeKubeconfig, type NodePki } from './pki.ts';
+import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, METRICS_SERVER_USER, writeKubeconfig, type NodePki } from './pki.ts';
 import { call, startProcess, stopPid, waitFor, type ApiAnswer, type Log, type ManagedProcess } from './processes.ts';
 
 const run = promisify(execFile);
@@ -155,6 +156,40 @@ async function createLocalVolumes(api: RealNodeParams['api'], layout: NodeLayout
   }
 }
 
+/**
+ * metrics-server on the bridge address, aggregated by the API server as metrics.k8s.io: the HPA's
+ * source of pod CPU. It scrapes the kubelet's /metrics/resource with its own client certificate,
+ * trusting the kubelet's serving certificate by the cluster CA. Ready once metricsApiAvailable().
+ */
+async function startMetricsServer(params: RealNodeParams, layout: NodeLayout, env: NodeJS.ProcessEnv): Promise<ManagedProcess> {
+  const { pki } = params;
+  const { binaries } = params.prepared;
+  const port = await freePort();
+  const kubeconfig = join(layout.dir, 'metrics-server.kubeconfig');
+  await writeKubeconfig(kubeconfig, { server: params.apiserverUrl, caCert: params.caCert, name: METRICS_SERVER_USER, client: pki.metricsServer });
+  const caBundle = (await readFile(params.caCert)).toString('base64');
+  for (const [path, body] of metricsServerObjects({ user: METRICS_SERVER_USER, port, caBundle })) await ensureCreated(params.api, path, body);
+  return startProcess('metrics-server', binaries.metricsServer, [
+    `--bind-address=${NODE_IP}`, `--secure-port=${port}`,
+    `--tls-cert-file=${pki.metricsServing.cert}`, `--tls-private-key-file=${pki.metricsServing.key}`,
+    `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+    `--kubelet-certificate-authority=${params.caCert}`,
+    `--kubelet-client-certificate=${pki.metricsServer.cert}`, `--kubelet-client-key=${pki.metricsServer.key}`,
+    '--kubelet-preferred-address-types=InternalIP', '--kubelet-use-node-status-port',
+    // The HPA reads a new sample every resolution; 15 s is the lowest upstream supports well.
+    '--metric-resolution=15s',
+    `--cert-dir=${join(layout.dir, 'metrics-server-certs')}`,
+  ], params.logDir, params.detached, env);
+}
+
+function metricsApiAvailable(api: RealNodeParams['api'], metricsServer: ManagedProcess): Promise<void> {
+  return waitFor('APIService v1beta1.metrics.k8s.io Available', async () => {
+    const { status, body } = await api('GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io');
+    const conditions = (body as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
+    return status === 200 && conditions.some((condition) => condition.type === 'Available' && condition.status === 'True');
+  }, 120_000, metricsServer);
+}
+
 /** Starts containerd, CoreDNS, kube-proxy and kubelet against a running API server; see RealNode. */
 export async function startRealNode(params: RealNodeParams): Promise<RealNode> {
   const { log, prepared, detached, logDir } = params;
@@ -238,6 +273,11 @@ export async function startRealNode(params: RealNodeParams): Promise<RealNode> {
       waitFor('kube-proxy /healthz', async () => (await call(`http://127.0.0.1:${proxyHealthz}/healthz`, 'GET', {})).status === 200, 60_000, kubeProxy).then(() => mark('kube-proxy')),
     ]);
     await createLocalVolumes(params.api, layout);
+    const metricsServer = await startMetricsServer(params, layout, env);
+    processes.push(metricsServer);
+    claim = await recordPids(claim, Object.fromEntries(processes.map((each) => [each.name, each.child.pid ?? 0])));
+    await metricsApiAvailable(params.api, metricsServer);
+    mark('metrics-server');
     mark('node');
     return { name: NODE_NAME, nodeIp: NODE_IP, podCidr: POD_CIDR, dnsAddress: NODE_IP, images, binaries, processes, timings, importImage, stop };
   } catch (error) {
@@ -260,7 +300,7 @@ async function tearDown(layout: NodeLayout, claim: HostClaim, pids: Readonly<Rec
       log(`crictl rmp --all --force: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  for (const name of ['kube-proxy', 'coredns', 'containerd']) {
+  for (const name of ['metrics-server', 'kube-proxy', 'coredns', 'containerd']) {
     const pid = pids[name];
     if (pid !== undefined) await stopPid(pid, marker);
   }

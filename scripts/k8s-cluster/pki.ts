@@ -90,13 +90,18 @@ export interface NodePki {
   readonly kubeProxy: ClientCertificate;
   /** CoreDNS reading Services and EndpointSlices: user ferry-coredns (a ClusterRole the node setup binds). */
   readonly coredns: ClientCertificate;
+  /** metrics-server → API server and kubelets: user ferry-metrics-server. */
+  readonly metricsServer: ClientCertificate;
+  /** metrics-server's HTTPS API, which the API server's aggregator calls (the APIService's caBundle: the CA). */
+  readonly metricsServing: ClientCertificate;
 }
 
 export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 export const COREDNS_USER = 'ferry-coredns';
+export const METRICS_SERVER_USER = 'ferry-metrics-server';
 
 export async function makeNodePki(dir: string, nodeName: string, nodeIp: string): Promise<NodePki> {
-  const [kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns] = await Promise.all([
+  const [kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns, metricsServer, metricsServing] = await Promise.all([
     sign(dir, 'kubelet-client', `/CN=system:node:${nodeName}/O=system:nodes`, CLIENT_AUTH),
     sign(dir, 'kubelet-serving', `/CN=system:node:${nodeName}`, [
       'keyUsage=critical,digitalSignature,keyEncipherment',
@@ -106,8 +111,14 @@ export async function makeNodePki(dir: string, nodeName: string, nodeIp: string)
     sign(dir, 'apiserver-kubelet-client', `/CN=${APISERVER_KUBELET_CLIENT_USER}`, CLIENT_AUTH),
     sign(dir, 'kube-proxy', '/CN=system:kube-proxy', CLIENT_AUTH),
     sign(dir, 'coredns', `/CN=${COREDNS_USER}`, CLIENT_AUTH),
+    sign(dir, 'metrics-server', `/CN=${METRICS_SERVER_USER}`, CLIENT_AUTH),
+    sign(dir, 'metrics-serving', '/CN=metrics-server', [
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=DNS:metrics-server.kube-system.svc,IP:${nodeIp}`,
+    ]),
   ]);
-  return { kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns };
+  return { kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns, metricsServer, metricsServing };
 }
 
 const b64 = async (file: string): Promise<string> => (await readFile(file)).toString('base64');

@@ -4,7 +4,7 @@
 // that enforce Pod Security "restricted". Every job is checked from outside, through the gateway's
 // ClusterIP (the host reaches it through kube-proxy), and `kubectl` does what an operator would.
 // Runs with the node suite: FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/k8s-node
-import { BatchV1Api, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
+import { AutoscalingV2Api, BatchV1Api, CoreV1Api, Watch, type V2HorizontalPodAutoscaler, type V1Pod } from '@kubernetes/client-node';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,8 @@ const HOG = {
   resources: { requests: { memory: '96Mi' }, limits: { memory: '96Mi' } },
 };
 
+const SCALE_IN_WINDOW_SECONDS = 30;
+
 const sales = generateSales(2000);
 const expected = totalsByRegion(sales);
 
@@ -56,6 +58,7 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
   let core: CoreV1Api;
   let batch: BatchV1Api;
   let api: Api;
+  let apiKey: string;
   let natsToken: string;
   let natsUrl: string;
   let fixture: HttpFixture;
@@ -96,6 +99,8 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     await writeFile(valuesFile, stringify({
       jobs: { namespace: JOBS_NAMESPACE },
       nats: { embedded: { image: { repository: node.images.nats.name.split(':')[0], tag: node.images.nats.name.split(':')[1] } } },
+      // Kubernetes' default waits 5 minutes below target before scaling in; the HPA case waits 30 s.
+      gateway: { autoscaling: { behavior: { scaleDown: { stabilizationWindowSeconds: SCALE_IN_WINDOW_SECONDS } } } },
       pipelines: [...chartValues.pipelines, HOG],
     }));
     const installStarted = Date.now();
@@ -108,9 +113,9 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     installOutput = installed.stdout;
     log(`helm install --wait: ${seconds(installStarted)}; beforeAll ${seconds(started)}`);
 
-    const key = Buffer.from((await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${RELEASE}-api-key` })).data?.['api-key'] ?? '', 'base64').toString();
+    apiKey = Buffer.from((await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${RELEASE}-api-key` })).data?.['api-key'] ?? '', 'base64').toString();
     const gateway = await core.readNamespacedService({ namespace: NAMESPACE, name: `${RELEASE}-gateway` });
-    api = new Api(`http://${gateway.spec?.clusterIP}:8080`, key);
+    api = new Api(`http://${gateway.spec?.clusterIP}:8080`, apiKey);
     natsToken = Buffer.from((await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${RELEASE}-nats-auth` })).data?.['token'] ?? '', 'base64').toString();
     const nats = await core.readNamespacedService({ namespace: NAMESPACE, name: `${RELEASE}-nats` });
     natsUrl = `nats://${nats.spec?.clusterIP}:4222`;
@@ -282,4 +287,60 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     expect(report).toMatchObject({ lost: 0, duplicated: 0, regressed: 0 });
     expect(report.states).toEqual({ succeeded: accepted.length });
   }, 600_000);
+  it('the HPA scales the gateway out under load and back in after it; every replica answers the same for one job', async () => {
+    const autoscaling = client(cluster!.adminKubeconfig).makeApiClient(AutoscalingV2Api);
+    const hpa = (): Promise<V2HorizontalPodAutoscaler> => autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace: NAMESPACE, name: `${RELEASE}-gateway` });
+    const utilization = (found: V2HorizontalPodAutoscaler): number | undefined => found.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+    // metrics-server → metrics.k8s.io → the HPA controller: the CPU it reads before any load.
+    const idle = await eventually('the HPA to read the gateways\' CPU', async () => {
+      const found = await hpa();
+      return utilization(found) === undefined ? undefined : found;
+    }, 180_000);
+    log(`HPA idle: ${utilization(idle)}% of the CPU request, ${idle.status?.currentReplicas} replicas`);
+    const id = await submit({ pipeline: 'sleep', params: { seconds: 1 } });
+    await finalOf(id);
+
+    // Lists of 200 from 16 loops on the host, through the Service (the rate limit answers the excess with 429s).
+    let loading = true;
+    const answers = new Map<number, number>();
+    const loops = Array.from({ length: 16 }, async () => {
+      while (loading) {
+        const status = await api.get('/v1/jobs?limit=200').then((answer) => answer.status, () => 0);
+        answers.set(status, (answers.get(status) ?? 0) + 1);
+      }
+    });
+    const loadStarted = Date.now();
+    let scaledOutAfter = 0;
+    try {
+      const out = await eventually('the HPA to want more than 2 gateways', async () => {
+        const found = await hpa();
+        return (found.status?.desiredReplicas ?? 0) > 2 ? found : undefined;
+      }, 300_000);
+      const pods = await eventually(`${out.status?.desiredReplicas} gateways Ready`, async () => {
+        const gateways = (await podsOf('app.kubernetes.io/component=gateway')).filter(ready);
+        return gateways.length >= (out.status?.desiredReplicas ?? 3) ? gateways : undefined;
+      }, 180_000);
+      scaledOutAfter = Date.now() - loadStarted;
+      log(`HPA scale-out: ${utilization(out)}% → ${out.status?.desiredReplicas} replicas wanted; ${pods.length} Ready ${seconds(loadStarted)} after the load began`);
+      // Every replica, asked directly at its pod address, answers the same for the same job.
+      const bodies = await Promise.all(pods.map(async (pod) => {
+        const answer = await new Api(`http://${pod.status?.podIP}:8080`, apiKey).get(`/v1/jobs/${id}`);
+        expect(answer.status).toBe(200);
+        return answer.text;
+      }));
+      expect(new Set(bodies).size).toBe(1);
+      expect(bodies).toHaveLength(pods.length);
+    } finally {
+      loading = false;
+      await Promise.all(loops);
+    }
+    log(`HPA load: ${JSON.stringify(Object.fromEntries(answers))} (status → count)`);
+    const inStarted = Date.now();
+    const back = await eventually('the HPA to scale back in to 2', async () => {
+      const found = await hpa();
+      return found.status?.currentReplicas === 2 && found.status.desiredReplicas === 2 ? found : undefined;
+    }, 300_000);
+    log(`HPA scale-in: back to ${back.status?.currentReplicas} replicas ${seconds(inStarted)} after the load ended (scale-down window ${SCALE_IN_WINDOW_SECONDS} s); scale-out took ${(scaledOutAfter / 1000).toFixed(1)} s`);
+    expect(back.status?.currentReplicas).toBe(2);
+  }, 900_000);
 });
