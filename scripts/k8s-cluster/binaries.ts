@@ -39,6 +39,12 @@ export const CONTAINERD_VERSION = 'v2.3.7';
 export const COREDNS_VERSION = 'v1.14.2';
 /** metrics-server: resource metrics from the kubelet for the HPA (kubectl top, autoscaling/v2). */
 export const METRICS_SERVER_VERSION = 'v0.8.0';
+/**
+ * kube-router, for its NetworkPolicy firewall (iptables and ipsets): the only version the module
+ * proxy serves. Security flaws are reported for it; it runs only in tests, on a node whose traffic
+ * never leaves this machine (ADR 0014).
+ */
+export const KUBE_ROUTER_VERSION = 'v2.1.0';
 /** crictl of the same minor: the node's teardown stops and removes pods through CRI (CNI DEL included). */
 export const CRICTL_VERSION = 'v1.36.0';
 
@@ -66,6 +72,8 @@ export interface NodeBinaries {
   /** kubectl of the same release: what an operator types (port-forward, logs, delete) against the node. */
   readonly kubectl: string;
   readonly metricsServer: string;
+  /** kube-router, its network policy firewall only: it enforces NetworkPolicies on the node. */
+  readonly kubeRouter: string;
   /** Seconds each cold build took, when this call built it (undefined: all found in the cache). */
   readonly builtSeconds?: {
     readonly kubeNode?: number;
@@ -74,6 +82,7 @@ export interface NodeBinaries {
     readonly crictl?: number;
     readonly kubectl?: number;
     readonly metricsServer?: number;
+    readonly kubeRouter?: number;
   };
 }
 
@@ -90,6 +99,10 @@ export function kubernetesBinDir(): string {
 /** kubelet and kube-proxy: a folder of their own, so the control plane's cached set stays as built. */
 function kubeNodeBinDir(): string {
   return join(cacheDir(), 'k8s', `node-${KUBERNETES_RELEASE}`);
+}
+
+function kubeRouterBinDir(): string {
+  return join(cacheDir(), 'k8s', `kube-router-${KUBE_ROUTER_VERSION}`);
 }
 
 function metricsServerBinDir(): string {
@@ -244,27 +257,33 @@ async function ensureKubectl(log: Log): Promise<number | undefined> {
 }
 
 /**
- * metrics-server's command, built in a wrapper module: `go install …@version` refuses a module with
- * replace directives, and `go get` of the command's package resolves exactly its dependencies.
+ * A command built in a wrapper module: `go install …@version` refuses a module with replace
+ * directives, and `go get` of the command's package resolves exactly its dependencies.
  */
-async function ensureMetricsServer(log: Log): Promise<number | undefined> {
-  const dir = metricsServerBinDir();
-  if (existsSync(join(dir, 'metrics-server'))) return undefined;
+async function ensureBuiltInWrapper(
+  what: string,
+  dir: string,
+  binary: string,
+  command: string,
+  version: string,
+  log: Log,
+  ldflags = '',
+): Promise<number | undefined> {
+  if (existsSync(join(dir, binary))) return undefined;
   const started = Date.now();
-  log(`building metrics-server ${METRICS_SERVER_VERSION} with Go (once per machine) …`);
-  const command = 'sigs.k8s.io/metrics-server/cmd/metrics-server';
+  log(`building ${what} ${version} with Go (once per machine) …`);
   await createDirAtomically(dir, async (tmp) => {
-    const wrapper = await mkdtemp(join(tmpdir(), 'ferry-metrics-server-'));
+    const wrapper = await mkdtemp(join(tmpdir(), `ferry-${binary}-`));
     try {
-      await go(['mod', 'init', 'ferry.local/metrics-server-wrapper'], wrapper, log);
-      await go(['get', `${command}@${METRICS_SERVER_VERSION}`], wrapper, log);
-      await go(['build', '-trimpath', '-ldflags', `-s -w -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION}`, '-o', join(tmp, 'metrics-server'), command], wrapper, log);
+      await go(['mod', 'init', `ferry.local/${binary}-wrapper`], wrapper, log);
+      await go(['get', `${command}@${version}`], wrapper, log);
+      await go(['build', '-trimpath', '-ldflags', `-s -w ${ldflags}`.trim(), '-o', join(tmp, binary), command], wrapper, log);
     } finally {
       await rm(wrapper, { recursive: true, force: true });
     }
   });
   const seconds = (Date.now() - started) / 1000;
-  log(`metrics-server ${METRICS_SERVER_VERSION}: built in ${seconds.toFixed(1)} s → ${dir}`);
+  log(`${what} ${version}: built in ${seconds.toFixed(1)} s → ${dir}`);
   return seconds;
 }
 
@@ -319,8 +338,11 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
   const crictl = await ensureGoInstalled(`crictl ${CRICTL_VERSION}`, crictlBinDir(), 'crictl', `sigs.k8s.io/cri-tools/cmd/crictl@${CRICTL_VERSION}`, log,
     `-X sigs.k8s.io/cri-tools/pkg/version.Version=${CRICTL_VERSION}`);
   const kubectl = await ensureKubectl(log);
-  const metricsServer = await ensureMetricsServer(log);
-  const seconds = { kubeNode, containerd, coredns, crictl, kubectl, metricsServer };
+  const metricsServer = await ensureBuiltInWrapper('metrics-server', metricsServerBinDir(), 'metrics-server', 'sigs.k8s.io/metrics-server/cmd/metrics-server',
+    METRICS_SERVER_VERSION, log, `-X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION}`);
+  const kubeRouter = await ensureBuiltInWrapper('kube-router', kubeRouterBinDir(), 'kube-router', 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router',
+    KUBE_ROUTER_VERSION, log, `-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}`);
+  const seconds = { kubeNode, containerd, coredns, crictl, kubectl, metricsServer, kubeRouter };
   const built = Object.fromEntries(Object.entries(seconds).filter(([, value]) => value !== undefined));
   return {
     kubelet: join(kubeNodeBinDir(), 'kubelet'),
@@ -332,6 +354,7 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
     crictl: join(crictlBinDir(), 'crictl'),
     kubectl: join(kubectlBinDir(), 'kubectl'),
     metricsServer: join(metricsServerBinDir(), 'metrics-server'),
+    kubeRouter: join(kubeRouterBinDir(), 'kube-router'),
     ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }),
   };
 }

@@ -292,6 +292,20 @@ export function corednsClusterRole(name: string): unknown {
   };
 }
 
+/** What kube-router's informers read (it starts them all, whichever of its controllers runs). */
+export function kubeRouterClusterRole(name: string): unknown {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules: [
+      { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'nodes', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+    ],
+  };
+}
+
 export function clusterRoleBinding(name: string, role: string, user: string): unknown {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -27,8 +27,10 @@ const run = promisify(execFile);
 
 const CLAIM = '/run/ferry-k8s-node.json';
 const GUARD_CHAIN = 'FERRY-NODE-FORWARD';
-/** Chains the node's components create: Ferry's guard, kube-proxy's and kubelet's, CNI portmap's. */
+/** Chains the node's components create: Ferry's guard, kube-proxy's, kubelet's and kube-router's, CNI portmap's. */
 const CHAIN_PREFIXES = ['FERRY-NODE-', 'KUBE-', 'CNI-'];
+/** ipsets kube-router's firewall creates (pod selectors' addresses, and its staging sets). */
+export const IPSET_PREFIXES = ['KUBE-SRC-', 'KUBE-DST-', 'TMP-'];
 const KUBELET_LOG_LINKS = '/var/log/containers';
 /** kubelet's device manager socket: a constant of the device-plugin API, not under --root-dir. */
 const KUBELET_DEVICE_PLUGINS = '/var/lib/kubelet/device-plugins';
@@ -259,6 +261,15 @@ async function removeChains(log: Log): Promise<void> {
   if (removed > 0) log(`cleanup: removed ${removed} iptables chain(s) and jump rule(s)`);
 }
 
+/** kube-router's ipsets (its NetworkPolicy chains, which used them, are gone by now). */
+async function removeIpsets(log: Log): Promise<void> {
+  const names = await sh('ipset', ['list', '-n']).catch(() => '');
+  const ours = names.split('\n').filter((name) => IPSET_PREFIXES.some((prefix) => name.startsWith(prefix)));
+  let removed = 0;
+  for (const name of ours) if (await tryRun('ipset', ['destroy', name])) removed += 1;
+  if (removed > 0) log(`cleanup: destroyed ${removed} ipset(s)`);
+}
+
 /** Removes what the node left at paths it cannot move, then each folder if nothing else is in it. */
 async function removeFixedPathFiles(nodeDir: string): Promise<void> {
   if (existsSync(KUBELET_LOG_LINKS)) {
@@ -302,6 +313,7 @@ export async function cleanUpHost(claim: HostClaim, kubeProxy: string | undefine
   await unmountBelow(claim.nodeDir, log);
   if (kubeProxy !== undefined) await tryRun(kubeProxy, ['--cleanup']);
   await removeChains(log);
+  await removeIpsets(log);
   await tryRun('ip', ['link', 'del', BRIDGE]);
   for (const [key, value] of Object.entries(claim.sysctls)) {
     const now = await readFile(`/proc/sys/${key}`, 'utf8').catch(() => undefined);

@@ -1,14 +1,15 @@
 // A real node for the local control plane (issue 10, ADR 0011): containerd 2.x running pods with
 // Debian's runc and CNI plugins, kubelet registering as `ferry-node-0`, kube-proxy (iptables) for
-// Service ClusterIPs, CoreDNS for cluster.local and metrics-server for the HPA (ADR 0014), all host
-// processes, all state under `<stateDir>/node`. node-host.ts changes the host (bridge, sysctls,
-// iptables guard, cgroup root) and undoes it; node-config.ts renders the configuration files.
+// Service ClusterIPs, CoreDNS for cluster.local, metrics-server for the HPA and kube-router's
+// firewall for NetworkPolicies (ADR 0014), all host processes, all state under `<stateDir>/node`.
+// node-host.ts changes the host (bridge, sysctls, iptables guard, cgroup root) and undoes it;
+// node-config.ts renders the configuration files.
 //
 // Start: claim the host → containerd → import the local pause, busybox and NATS images → CoreDNS,
-// kube-proxy, kubelet → node Ready, CoreDNS ready → local volumes → metrics-server, its APIService
-// Available. Stop: kubelet first (it would restart pods),
-// then `crictl rmp --all --force` (each sandbox stopped through CRI, so CNI DEL releases its
-// address and portmap rules), then the rest, then the host cleanup.
+// kube-proxy, kubelet → node Ready, CoreDNS ready → local volumes → metrics-server (its APIService
+// Available) and kube-router (healthy). Stop: kubelet first (it would restart pods), then
+// `crictl rmp --all --force` (each sandbox stopped through CRI, so CNI DEL releases its address and
+// portmap rules), then the rest, then the host cleanup.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,10 +20,11 @@ import { ensureNodeBinaries, type NodeBinaries } from './binaries.ts';
 import { ensureNodeImages, type NodeImages } from './images.ts';
 import { claimHost, claimOf, cleanUpHost, prepareHost, recordPids, type HostClaim } from './node-host.ts';
 import {
-  clusterRoleBinding, CNI_BIN_DIR, cniConflist, containerdConfig, corednsClusterRole, corefile, crictlConfig, kubeletConfig, kubeProxyConfig, metricsServerObjects, nodeLayout,
+  clusterRoleBinding, CNI_BIN_DIR, cniConflist, containerdConfig, corednsClusterRole, corefile, crictlConfig, kubeletConfig, kubeProxyConfig, kubeRouterClusterRole,
+  metricsServerObjects, nodeLayout,
   NODE_IP, NODE_NAME, OUTSIDE_IP, POD_CIDR, RUNC, type NodeLayout,
 } from './node-config.ts';
-import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, METRICS_SERVER_USER, writeKubeconfig, type NodePki } from './pki.ts';
+import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, KUBE_ROUTER_USER, METRICS_SERVER_USER, writeKubeconfig, type NodePki } from './pki.ts';
 import { call, startProcess, stopPid, waitFor, type ApiAnswer, type Log, type ManagedProcess } from './processes.ts';
 
 const run = promisify(execFile);
@@ -182,6 +184,27 @@ async function startMetricsServer(params: RealNodeParams, layout: NodeLayout, en
   ], params.logDir, params.detached, env);
 }
 
+/**
+ * kube-router with only its firewall on (no routing, no service proxy, no CNI): it turns the
+ * NetworkPolicies of pods on this node into iptables chains and ipsets, as a cluster's policy
+ * engine would. Healthy once its /healthz answers (it has synced its informers by then).
+ */
+async function startKubeRouter(params: RealNodeParams, layout: NodeLayout, env: NodeJS.ProcessEnv): Promise<{ process: ManagedProcess; healthPort: number }> {
+  const healthPort = await freePort();
+  const kubeconfig = join(layout.dir, 'kube-router.kubeconfig');
+  await writeKubeconfig(kubeconfig, { server: params.apiserverUrl, caCert: params.caCert, name: KUBE_ROUTER_USER, client: params.pki.kubeRouter });
+  await ensureCreated(params.api, '/apis/rbac.authorization.k8s.io/v1/clusterroles', kubeRouterClusterRole('ferry:kube-router'));
+  await ensureCreated(params.api, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', clusterRoleBinding('ferry:kube-router', 'ferry:kube-router', KUBE_ROUTER_USER));
+  const firewall = startProcess('kube-router', params.prepared.binaries.kubeRouter, [
+    `--kubeconfig=${kubeconfig}`, `--hostname-override=${NODE_NAME}`,
+    '--run-firewall=true', '--run-router=false', '--run-service-proxy=false', '--run-loadbalancer=false', '--enable-cni=false',
+    '--enable-ipv4=true', '--enable-ipv6=false',
+    `--service-cluster-ip-range=${params.serviceCidr}`,
+    `--health-port=${healthPort}`, '--metrics-port=0',
+  ], params.logDir, params.detached, env);
+  return { process: firewall, healthPort };
+}
+
 function metricsApiAvailable(api: RealNodeParams['api'], metricsServer: ManagedProcess): Promise<void> {
   return waitFor('APIService v1beta1.metrics.k8s.io Available', async () => {
     const { status, body } = await api('GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io');
@@ -275,9 +298,14 @@ export async function startRealNode(params: RealNodeParams): Promise<RealNode> {
     await createLocalVolumes(params.api, layout);
     const metricsServer = await startMetricsServer(params, layout, env);
     processes.push(metricsServer);
+    const kubeRouter = await startKubeRouter(params, layout, env);
+    processes.push(kubeRouter.process);
     claim = await recordPids(claim, Object.fromEntries(processes.map((each) => [each.name, each.child.pid ?? 0])));
-    await metricsApiAvailable(params.api, metricsServer);
-    mark('metrics-server');
+    await Promise.all([
+      metricsApiAvailable(params.api, metricsServer).then(() => mark('metrics-server')),
+      waitFor('kube-router /healthz', async () => (await call(`http://127.0.0.1:${kubeRouter.healthPort}/healthz`, 'GET', {})).status === 200, 60_000, kubeRouter.process)
+        .then(() => mark('kube-router')),
+    ]);
     mark('node');
     return { name: NODE_NAME, nodeIp: NODE_IP, podCidr: POD_CIDR, dnsAddress: NODE_IP, images, binaries, processes, timings, importImage, stop };
   } catch (error) {
@@ -300,7 +328,7 @@ async function tearDown(layout: NodeLayout, claim: HostClaim, pids: Readonly<Rec
       log(`crictl rmp --all --force: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  for (const name of ['metrics-server', 'kube-proxy', 'coredns', 'containerd']) {
+  for (const name of ['kube-router', 'metrics-server', 'kube-proxy', 'coredns', 'containerd']) {
     const pid = pids[name];
     if (pid !== undefined) await stopPid(pid, marker);
   }

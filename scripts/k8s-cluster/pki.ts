@@ -94,14 +94,17 @@ export interface NodePki {
   readonly metricsServer: ClientCertificate;
   /** metrics-server's HTTPS API, which the API server's aggregator calls (the APIService's caBundle: the CA). */
   readonly metricsServing: ClientCertificate;
+  /** kube-router reading pods, namespaces and NetworkPolicies: user ferry-kube-router. */
+  readonly kubeRouter: ClientCertificate;
 }
 
 export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 export const COREDNS_USER = 'ferry-coredns';
 export const METRICS_SERVER_USER = 'ferry-metrics-server';
+export const KUBE_ROUTER_USER = 'ferry-kube-router';
 
 export async function makeNodePki(dir: string, nodeName: string, nodeIp: string): Promise<NodePki> {
-  const [kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns, metricsServer, metricsServing] = await Promise.all([
+  const [kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns, metricsServer, metricsServing, kubeRouter] = await Promise.all([
     sign(dir, 'kubelet-client', `/CN=system:node:${nodeName}/O=system:nodes`, CLIENT_AUTH),
     sign(dir, 'kubelet-serving', `/CN=system:node:${nodeName}`, [
       'keyUsage=critical,digitalSignature,keyEncipherment',
@@ -117,8 +120,9 @@ export async function makeNodePki(dir: string, nodeName: string, nodeIp: string)
       'extendedKeyUsage=serverAuth',
       `subjectAltName=DNS:metrics-server.kube-system.svc,IP:${nodeIp}`,
     ]),
+    sign(dir, 'kube-router', `/CN=${KUBE_ROUTER_USER}`, CLIENT_AUTH),
   ]);
-  return { kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns, metricsServer, metricsServing };
+  return { kubeletClient, kubeletServing, apiserverKubeletClient, kubeProxy, coredns, metricsServer, metricsServing, kubeRouter };
 }
 
 const b64 = async (file: string): Promise<string> => (await readFile(file)).toString('base64');

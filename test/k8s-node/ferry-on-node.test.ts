@@ -45,6 +45,43 @@ const HOG = {
   resources: { requests: { memory: '96Mi' }, limits: { memory: '96Mi' } },
 };
 
+/**
+ * A container pipeline of the Ferry image that tries a TCP connection to NATS, the API server and
+ * the gateway's upload port, once a second for PROBE_ROUNDS seconds, and prints what happened to
+ * each, one line a round (the NetworkPolicy case). Rounds, because a policy engine applies a new
+ * pod's rules a moment after the pod starts: the first round can pass before them.
+ */
+const PROBE_TARGETS = {
+  nats: ['ferry-nats.ferry.svc.cluster.local', 4222],
+  apiserver: ['kubernetes.default.svc.cluster.local', 443],
+  gateway: ['ferry-gateway.ferry.svc.cluster.local', 8080],
+} as const;
+const PROBE_ROUNDS = 8;
+const PROBE = {
+  name: 'probe',
+  kind: 'container',
+  description: 'Tries a TCP connection to each of NATS, the API server and the gateway, once a second; prints what happened.',
+  image: 'ferry:0.1.0',
+  command: ['node', '-e', [
+    "const net = require('node:net');",
+    `const targets = ${JSON.stringify(PROBE_TARGETS)};`,
+    'const probe = ([name, [host, port]]) => new Promise((resolve) => {',
+    '  const socket = net.connect({ host, port, timeout: 900 });',
+    "  socket.on('connect', () => { socket.destroy(); resolve(`${name}=open`); });",
+    "  socket.on('timeout', () => { socket.destroy(); resolve(`${name}=timeout`); });",
+    "  socket.on('error', (error) => resolve(`${name}=${error.code}`));",
+    '});',
+    `(async () => { for (let round = 1; round <= ${PROBE_ROUNDS}; round += 1) {`,
+    '  const started = Date.now();',
+    "  console.log(`probe ${round} ${(await Promise.all(Object.entries(targets).map(probe))).join(' ')}`);",
+    '  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));',
+    '} })();',
+  ].join('\n')],
+  args: [],
+  paramsSchema: { type: 'object', additionalProperties: false },
+  defaults: { timeoutSeconds: 60, maxAttempts: 1 },
+};
+
 const SCALE_IN_WINDOW_SECONDS = 30;
 
 const sales = generateSales(2000);
@@ -101,7 +138,10 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       nats: { embedded: { image: { repository: node.images.nats.name.split(':')[0], tag: node.images.nats.name.split(':')[1] } } },
       // Kubernetes' default waits 5 minutes below target before scaling in; the HPA case waits 30 s.
       gateway: { autoscaling: { behavior: { scaleDown: { stabilizationWindowSeconds: SCALE_IN_WINDOW_SECONDS } } } },
-      pipelines: [...chartValues.pipelines, HOG],
+      pipelines: [...chartValues.pipelines, HOG, PROBE],
+      // The node's DNS is CoreDNS on the bridge address, not a kube-dns pod: job pods may query it
+      // there, as with NodeLocal DNSCache (values.yaml says so for networkPolicy.dns).
+      networkPolicy: { dns: [{ ipBlock: { cidr: `${node.dnsAddress}/32` } }] },
     }));
     const installStarted = Date.now();
     const installed = await helm(helmBinary, ['install', RELEASE, CHART_DIR, '--kubeconfig', cluster.adminKubeconfig, '--namespace', NAMESPACE, '--values', valuesFile, '--wait', '--timeout', '10m']);
@@ -310,37 +350,69 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       }
     });
     const loadStarted = Date.now();
+    let pods: V1Pod[] = [];
     let scaledOutAfter = 0;
     try {
       const out = await eventually('the HPA to want more than 2 gateways', async () => {
         const found = await hpa();
         return (found.status?.desiredReplicas ?? 0) > 2 ? found : undefined;
       }, 300_000);
-      const pods = await eventually(`${out.status?.desiredReplicas} gateways Ready`, async () => {
+      pods = await eventually(`${out.status?.desiredReplicas} gateways Ready`, async () => {
         const gateways = (await podsOf('app.kubernetes.io/component=gateway')).filter(ready);
         return gateways.length >= (out.status?.desiredReplicas ?? 3) ? gateways : undefined;
       }, 180_000);
       scaledOutAfter = Date.now() - loadStarted;
       log(`HPA scale-out: ${utilization(out)}% → ${out.status?.desiredReplicas} replicas wanted; ${pods.length} Ready ${seconds(loadStarted)} after the load began`);
-      // Every replica, asked directly at its pod address, answers the same for the same job.
-      const bodies = await Promise.all(pods.map(async (pod) => {
-        const answer = await new Api(`http://${pod.status?.podIP}:8080`, apiKey).get(`/v1/jobs/${id}`);
-        expect(answer.status).toBe(200);
-        return answer.text;
-      }));
-      expect(new Set(bodies).size).toBe(1);
-      expect(bodies).toHaveLength(pods.length);
     } finally {
       loading = false;
       await Promise.all(loops);
     }
+    const loadEnded = Date.now();
+    // Every replica, asked directly at its pod address, answers the same for the same job (asked
+    // once the load has stopped: under it, the tenant's per-replica rate limit answers 429).
+    const bodies = await Promise.all(pods.map((pod) => eventually(`pod ${pod.metadata?.name} to answer 200`, async () => {
+      const answer = await new Api(`http://${pod.status?.podIP}:8080`, apiKey).get(`/v1/jobs/${id}`);
+      return answer.status === 200 ? answer.text : undefined;
+    }, 10_000)));
+    expect(bodies).toHaveLength(pods.length);
+    expect(new Set(bodies).size).toBe(1);
     log(`HPA load: ${JSON.stringify(Object.fromEntries(answers))} (status → count)`);
-    const inStarted = Date.now();
     const back = await eventually('the HPA to scale back in to 2', async () => {
       const found = await hpa();
       return found.status?.currentReplicas === 2 && found.status.desiredReplicas === 2 ? found : undefined;
     }, 300_000);
-    log(`HPA scale-in: back to ${back.status?.currentReplicas} replicas ${seconds(inStarted)} after the load ended (scale-down window ${SCALE_IN_WINDOW_SECONDS} s); scale-out took ${(scaledOutAfter / 1000).toFixed(1)} s`);
+    log(`HPA scale-in: back to ${back.status?.currentReplicas} replicas ${seconds(loadEnded)} after the load ended (scale-down window ${SCALE_IN_WINDOW_SECONDS} s); scale-out took ${(scaledOutAfter / 1000).toFixed(1)} s`);
     expect(back.status?.currentReplicas).toBe(2);
   }, 900_000);
+  it('NetworkPolicies enforced (kube-router): a job pod reaches the gateway\'s upload port, not NATS or the API server; with the policies off it reaches all three', async () => {
+    /** The probe's rounds, first to last, each `nats=… apiserver=… gateway=…`. */
+    const probe = async (): Promise<string[]> => {
+      const id = await submit({ pipeline: 'probe', params: {} });
+      expect(await finalOf(id)).toMatchObject({ state: 'succeeded' });
+      const rounds = (await api.get(`/v1/jobs/${id}/logs`)).text.split('\n').flatMap((line) => /probe \d+ (.*)$/.exec(line)?.[1] ?? []);
+      expect(rounds).toHaveLength(PROBE_ROUNDS);
+      return rounds;
+    };
+    const policies = async (): Promise<number> => (await kubectlRun(['get', 'networkpolicies', '-A', '-o', 'name'])).split('\n').filter((name) => name !== '').length;
+    expect(await policies()).toBeGreaterThan(0);
+    const enforced = await probe();
+    log(`NetworkPolicies on, the probe's rounds:\n  ${enforced.join('\n  ')}`);
+    // Once kube-router has the pod's rules: NATS and the API server refused, the upload port open.
+    expect(enforced.at(-1)).toMatch(/^nats=(timeout|ECONNREFUSED|EHOSTUNREACH) apiserver=(timeout|ECONNREFUSED|EHOSTUNREACH) gateway=open$/);
+
+    const upgrade = (enabled: boolean): Promise<unknown> => helm(helmBinary, ['upgrade', RELEASE, CHART_DIR, '--kubeconfig', cluster!.adminKubeconfig, '--namespace', NAMESPACE,
+      '--reuse-values', '--set', `networkPolicy.enabled=${enabled}`, '--wait', '--timeout', '5m']).then((outcome) => {
+      if (outcome.code !== 0) throw new Error(`helm upgrade networkPolicy.enabled=${enabled}: ${outcome.stderr}`);
+    });
+    await upgrade(false);
+    try {
+      expect(await policies()).toBe(0);
+      const open = await probe();
+      log(`NetworkPolicies off, the probe's rounds:\n  ${open.join('\n  ')}`);
+      expect(new Set(open)).toEqual(new Set(['nats=open apiserver=open gateway=open']));
+    } finally {
+      await upgrade(true);
+    }
+    expect(await policies()).toBeGreaterThan(0);
+  }, 600_000);
 });

@@ -195,6 +195,7 @@ describe.skipIf(!enabled)('a real node (containerd, kubelet, kube-proxy, CoreDNS
     const during = await readHostState();
     expect(during.links).toContain('ferry0');
     expect(during.chains.some((chain) => chain.includes('KUBE-SERVICES'))).toBe(true);
+    expect(during.chains.some((chain) => chain.includes('KUBE-ROUTER-INPUT'))).toBe(true);
     expect(during.mounts.length).toBeGreaterThan(0);
     await cluster!.stop();
     cluster = undefined;

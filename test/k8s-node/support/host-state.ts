@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { IPSET_PREFIXES } from '../../../scripts/k8s-cluster/node-host.ts';
 
 const run = promisify(execFile);
 
@@ -13,6 +14,8 @@ const SYSCTLS = ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables', 'v
 export interface HostState {
   /** `table chain` for every chain with a node prefix, IPv4 and IPv6. */
   readonly chains: readonly string[];
+  /** kube-router's ipsets. */
+  readonly ipsets: readonly string[];
   /** The bridge and veth interfaces. */
   readonly links: readonly string[];
   /** Network namespaces the host can name (ip netns) and mounts of type nsfs. */
@@ -36,6 +39,11 @@ async function chains(): Promise<string[]> {
     }
   }
   return found.sort();
+}
+
+async function ipsets(): Promise<string[]> {
+  const { stdout } = await run('ipset', ['list', '-n']).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').filter((name) => IPSET_PREFIXES.some((prefix) => name.startsWith(prefix))).sort();
 }
 
 export async function readHostState(): Promise<HostState> {
@@ -62,6 +70,7 @@ export async function readHostState(): Promise<HostState> {
   }
   return {
     chains: await chains(),
+    ipsets: await ipsets(),
     links: links.sort(),
     netns: [...netnsList.split('\n').filter((line) => line !== ''), ...nsfs].sort(),
     mounts: mounts.sort(),
