@@ -3,7 +3,8 @@
 // the helm test and every job pod, the NATS StatefulSet on a local PersistentVolume — in namespaces
 // that enforce Pod Security "restricted". Every job is checked from outside, through the gateway's
 // ClusterIP (the host reaches it through kube-proxy), and `kubectl` does what an operator would.
-// Runs with the node suite: FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/k8s-node
+// The node's kube-router enforces the chart's NetworkPolicies and its metrics-server feeds the HPA
+// (ADR 0014). Runs with the node suite: FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/k8s-node
 import { AutoscalingV2Api, BatchV1Api, CoreV1Api, Watch, type V2HorizontalPodAutoscaler, type V1Pod } from '@kubernetes/client-node';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -129,7 +130,8 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     batch = admin.makeApiClient(BatchV1Api);
     for (const name of [NAMESPACE, JOBS_NAMESPACE]) await core.createNamespace({ body: { metadata: { name, labels: PSA } } });
 
-    // The chart's defaults, its catalog plus the hog pipeline; only the NATS image is the local one.
+    // The chart's defaults and catalog, plus hog and probe; what differs is for this node: the NATS
+    // image (built here), the DNS address job pods may query, and a shorter HPA scale-in window.
     workDir = await mkdtemp(join(tmpdir(), 'ferry-on-node-'));
     const chartValues = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8')) as { pipelines: unknown[] };
     const valuesFile = join(workDir, 'values.yaml');

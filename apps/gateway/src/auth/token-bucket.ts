@@ -1,6 +1,6 @@
 /**
  * A token bucket per key: `rate` tokens a second up to `burst`. Pure apart from the clock passed
- * in, so it is table-tested; the gateway keeps one per replica (documented in the README).
+ * in, so it is table-tested; the gateway keeps one per replica (documented in docs/operations.md).
  */
 export class TokenBuckets {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
