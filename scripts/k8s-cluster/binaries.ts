@@ -344,6 +344,11 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
     KUBE_ROUTER_VERSION, log, `-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION}`);
   const seconds = { kubeNode, containerd, coredns, crictl, kubectl, metricsServer, kubeRouter };
   const built = Object.fromEntries(Object.entries(seconds).filter(([, value]) => value !== undefined));
+  return { ...nodeBinaryPaths(), ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }) };
+}
+
+/** Where the node's binaries are, built or not: what a teardown needs (it must not build anything). */
+export function nodeBinaryPaths(): NodeBinaries {
   return {
     kubelet: join(kubeNodeBinDir(), 'kubelet'),
     kubeProxy: join(kubeNodeBinDir(), 'kube-proxy'),
@@ -355,6 +360,5 @@ export async function ensureNodeBinaries(log: Log = () => undefined): Promise<No
     kubectl: join(kubectlBinDir(), 'kubectl'),
     metricsServer: join(metricsServerBinDir(), 'metrics-server'),
     kubeRouter: join(kubeRouterBinDir(), 'kube-router'),
-    ...(Object.keys(built).length === 0 ? {} : { builtSeconds: built }),
   };
 }

@@ -16,7 +16,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../lib/nats-server.ts';
-import { ensureNodeBinaries, type NodeBinaries } from './binaries.ts';
+import { ensureNodeBinaries, nodeBinaryPaths, type NodeBinaries } from './binaries.ts';
 import { ensureNodeImages, type NodeImages } from './images.ts';
 import { claimHost, claimOf, cleanUpHost, prepareHost, recordPids, type HostClaim } from './node-host.ts';
 import {
@@ -339,5 +339,5 @@ async function tearDown(layout: NodeLayout, claim: HostClaim, pids: Readonly<Rec
 export async function stopRealNode(stateDir: string, pids: Readonly<Record<string, number>>, log: Log): Promise<void> {
   const layout = nodeLayout(stateDir);
   const claim = (await claimOf(layout.dir)) ?? { nodeDir: layout.dir, sysctls: {}, pids };
-  await tearDown(layout, claim, pids, await ensureNodeBinaries(log), log);
+  await tearDown(layout, claim, pids, nodeBinaryPaths(), log);
 }

@@ -4,7 +4,7 @@
 // that enforce Pod Security "restricted". Every job is checked from outside, through the gateway's
 // ClusterIP (the host reaches it through kube-proxy), and `kubectl` does what an operator would.
 // The node's kube-router enforces the chart's NetworkPolicies and its metrics-server feeds the HPA
-// (ADR 0014). Runs with the node suite: FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/k8s-node
+// (ADR 0014). Runs with the node suite (one file at a time: one real node per machine): npm run test:k8s:node
 import { AutoscalingV2Api, BatchV1Api, CoreV1Api, Watch, type V2HorizontalPodAutoscaler, type V1Pod } from '@kubernetes/client-node';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -178,8 +178,6 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       pods = await podsOf(`app.kubernetes.io/instance=${RELEASE}`);
       return byComponent('nats').length === 1 && byComponent('gateway').length === 2 && byComponent('controller').length === 2 ? true : undefined;
     }, 120_000);
-    expect(byComponent('gateway')).toHaveLength(2);
-    expect(byComponent('controller')).toHaveLength(2);
     for (const pod of [...byComponent('gateway'), ...byComponent('controller')]) {
       expect(pod.spec?.nodeName).toBe('ferry-node-0');
       // CRI names an image by its config digest.
@@ -376,7 +374,6 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       const answer = await new Api(`http://${pod.status?.podIP}:8080`, apiKey).get(`/v1/jobs/${id}`);
       return answer.status === 200 ? answer.text : undefined;
     }, 10_000)));
-    expect(bodies).toHaveLength(pods.length);
     expect(new Set(bodies).size).toBe(1);
     log(`HPA load: ${JSON.stringify(Object.fromEntries(answers))} (status → count)`);
     const back = await eventually('the HPA to scale back in to 2', async () => {
@@ -384,8 +381,8 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       return found.status?.currentReplicas === 2 && found.status.desiredReplicas === 2 ? found : undefined;
     }, 300_000);
     log(`HPA scale-in: back to ${back.status?.currentReplicas} replicas ${seconds(loadEnded)} after the load ended (scale-down window ${SCALE_IN_WINDOW_SECONDS} s); scale-out took ${(scaledOutAfter / 1000).toFixed(1)} s`);
-    expect(back.status?.currentReplicas).toBe(2);
   }, 900_000);
+
   it('NetworkPolicies enforced (kube-router): a job pod reaches the gateway\'s upload port, not NATS or the API server; with the policies off it reaches all three', async () => {
     /** The probe's rounds, first to last, each `nats=… apiserver=… gateway=…`. */
     const probe = async (): Promise<string[]> => {

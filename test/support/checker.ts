@@ -68,12 +68,13 @@ interface FinalJob {
 
 type History = Map<string, Array<{ state: string; attempt: number; at: string }>>;
 
+/** Where the events stream is read: a URL, or connection options (a token for a NATS that wants one). */
+export type EventsSource = string | NodeConnectionOptions;
+
 /**
  * A queue checker in the manner of Jepsen's: every acknowledged submission must reach exactly one
  * final state, and the history of each job in the events stream must only move forward.
  */
-/** Where the events stream is read: a URL, or connection options (a token for a NATS that wants one). */
-export type EventsSource = string | NodeConnectionOptions;
 
 export async function checkJobs(api: Api, nats: EventsSource, accepted: readonly string[], timeoutMs: number): Promise<CheckerReport> {
   const finals = await waitForFinals(api, accepted, timeoutMs);

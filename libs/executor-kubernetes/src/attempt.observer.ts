@@ -3,6 +3,7 @@ import { ExitCode, JobReason, type JobErrorReport } from '@ferry/contracts';
 import type { AttemptObservation } from '@ferry/executor';
 import { JOB_CONTAINER } from './kubernetes.labels.js';
 import { classifyWaitingPod } from './pod-waiting.classifier.js';
+import { jobContainer, newestPod } from './pod-state.js';
 
 /**
  * What a Job and its pods say about the job, in the executor interface's terms. Level-based and
@@ -25,7 +26,7 @@ export function observeKubernetesJob(k8sJob: V1Job | undefined, pods: readonly V
   const failure = condition(k8sJob, 'Failed');
   if (failure !== undefined) {
     const attempt = Math.max(1, Math.min(maxAttempts, failed));
-    const { reason, message } = failureReason(failure, attempt, maxAttempts, error, oomKilled(pods));
+    const { reason, message } = failureReason(failure, attempt, maxAttempts, error, pods);
     return { phase: 'finished', attempt, outcome: 'failed', reason, message, finishedAt: when(failure.lastTransitionTime) };
   }
 
@@ -51,15 +52,17 @@ function failureReason(
   attempt: number,
   maxAttempts: number,
   error: JobErrorReport | undefined,
-  oom: { readonly limit: string } | undefined,
+  pods: readonly V1Pod[],
 ): { reason: string; message: string } {
   const said = error === undefined ? '' : `: ${error.message}`;
   switch (failure.reason) {
-    case 'BackoffLimitExceeded':
+    case 'BackoffLimitExceeded': {
+      const oom = oomKilled(pods);
       if (oom !== undefined) {
         return { reason: JobReason.OOMKilled, message: `attempt ${attempt} of ${maxAttempts} failed: the container passed its memory limit (${oom.limit}) and was killed` };
       }
       return { reason: JobReason.BackoffLimitExceeded, message: `attempt ${attempt} of ${maxAttempts} failed${said}` };
+    }
     case 'DeadlineExceeded':
       return { reason: JobReason.DeadlineExceeded, message: failure.message ?? 'the job ran past its deadline' };
     case 'PodFailurePolicy':
@@ -75,10 +78,9 @@ function failureReason(
  * terminated with reason OOMKilled (the kubelet reads it from the container runtime).
  */
 function oomKilled(pods: readonly V1Pod[]): { readonly limit: string } | undefined {
-  const last = [...pods].filter((pod) => pod.status?.phase === 'Failed').sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp))[0];
-  const status = last?.status?.containerStatuses?.find((container) => container.name === JOB_CONTAINER);
-  if (status?.state?.terminated?.reason !== 'OOMKilled') return undefined;
-  const limit = last?.spec?.containers.find((container) => container.name === JOB_CONTAINER)?.resources?.limits?.['memory'];
+  const last = newestPod(pods.filter((pod) => pod.status?.phase === 'Failed'));
+  if (last === undefined || jobContainer(last)?.state?.terminated?.reason !== 'OOMKilled') return undefined;
+  const limit = last.spec?.containers.find((container) => container.name === JOB_CONTAINER)?.resources?.limits?.['memory'];
   return { limit: limit ?? 'no limit set' };
 }
 

@@ -11,7 +11,7 @@ export function ferryJobOf(object: KubernetesObject): { tenant: string; jobId: s
   return { tenant, jobId };
 }
 
-function jobContainer(pod: V1Pod): V1ContainerStatus | undefined {
+export function jobContainer(pod: V1Pod): V1ContainerStatus | undefined {
   return pod.status?.containerStatuses?.find((status) => status.name === JOB_CONTAINER);
 }
 
@@ -36,6 +36,11 @@ export function hasTerminated(pod: V1Pod): boolean {
 export function attemptOfPod(pod: V1Pod, siblings: readonly V1Pod[]): number {
   const key = creationKey(pod);
   return 1 + siblings.filter((other) => other.metadata?.uid !== pod.metadata?.uid && compare(creationKey(other), key) < 0).length;
+}
+
+/** The newest of `pods` by creation (then by name, as attemptOfPod orders them). */
+export function newestPod(pods: readonly V1Pod[]): V1Pod | undefined {
+  return pods.reduce<V1Pod | undefined>((newest, pod) => (newest === undefined || compare(creationKey(pod), creationKey(newest)) > 0 ? pod : newest), undefined);
 }
 
 function creationKey(pod: V1Pod): [number, string] {

@@ -13,6 +13,11 @@ export function isWrongLastSequence(error: unknown): boolean {
   );
 }
 
+/** A stream info or update named a stream the server does not have. */
+export function isStreamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}
+
 /** A direct get found no message for what it asked: a 404 status, not a failure. */
 export function isNoResults(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 404;

@@ -16,6 +16,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { allSubjects, tenantIndexSubject } from '@ferry/contracts';
 import type { NatsTopology } from './nats.config.js';
+import { isStreamNotFound } from './nats-errors.js';
 
 /** Handles to every NATS resource Ferry uses, opened once per process. */
 export interface FerryNats {
@@ -30,8 +31,6 @@ export interface FerryNats {
   readonly uploadClaims: KV;
 }
 
-/** JetStream's code for "stream not found". */
-const STREAM_NOT_FOUND = 10059;
 /** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
 const UPLOAD_CLAIM_TTL_MS = 60 * 60_000;
@@ -113,18 +112,18 @@ async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): P
   // the stream's max_bytes were not reserved yet, and so is an update (nats-server#3321). With the
   // chart's max_file_store, either would refuse an unchanged FERRY_LOGS; so an existing stream is
   // updated only when a setting of Ferry's differs.
-  const existing = await streamConfig(jsm, config.name);
-  if (existing === undefined) {
+  let current = await streamConfig(jsm, config.name);
+  if (current === undefined) {
     try {
       await jsm.streams.add(full);
       return;
     } catch (error) {
       // Another replica created it meanwhile (its add won; this one is refused as above).
-      if (!(error instanceof JetStreamApiError) || (await streamConfig(jsm, config.name)) === undefined) throw error;
+      current = error instanceof JetStreamApiError ? await streamConfig(jsm, config.name) : undefined;
+      if (current === undefined) throw error;
     }
   }
-  const current = existing ?? (await streamConfig(jsm, config.name));
-  if (current !== undefined && !differs(current, full)) return;
+  if (!differs(current, full)) return;
   const { name: _name, ...update } = full;
   await jsm.streams.update(config.name, update);
 }
@@ -133,7 +132,7 @@ async function streamConfig(jsm: JetStreamManager, name: string): Promise<Stream
   try {
     return (await jsm.streams.info(name)).config;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) return undefined;
+    if (isStreamNotFound(error)) return undefined;
     throw error;
   }
 }
@@ -144,7 +143,7 @@ function differs(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean
     const want = wanted[key];
     const have = existing[key];
     if (Array.isArray(want) && Array.isArray(have)) return JSON.stringify([...want].sort()) === JSON.stringify([...have].sort());
-    return want === have || (want === false && have === undefined);
+    return want === have;
   };
   return (Object.keys(wanted) as (keyof StreamConfig)[]).some((key) => !same(key));
 }
