@@ -17,7 +17,8 @@ import { OUTSIDE_IP } from '../../scripts/k8s-cluster/node.ts';
 import { buildImage, type FerryImage } from '../../scripts/image-build.ts';
 import { ensureHelm } from '../../scripts/k8s-tools.ts';
 import { CHART_DIR, helm } from '../chart/support/chart.ts';
-import { client, eventually } from '../k8s/support/cluster-client.ts';
+import { client } from '../k8s/support/cluster-client.ts';
+import { eventually } from '../support/eventually.ts';
 import { Api } from '../support/api.ts';
 import { checkJobs } from '../support/checker.ts';
 import { HttpFixture } from '../support/http-fixture.ts';
@@ -303,10 +304,15 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
   it('the NATS pod deleted: the gateway answers 503 with Retry-After, then recovers; nothing acknowledged is lost', async () => {
     const accepted: string[] = [];
     const refused: { status: number; retryAfter: string | null }[] = [];
+    // A connection the Service refused: what the gateways' readiness must never cause (decision 0003).
+    const unanswered: string[] = [];
     let submitting = true;
     const submitter = (async () => {
       while (submitting) {
-        const answer = await api.post('/v1/jobs', { pipeline: 'sleep', params: { seconds: 1 } }).catch(() => undefined);
+        const answer = await api.post('/v1/jobs', { pipeline: 'sleep', params: { seconds: 1 } }).catch((error: Error) => {
+          unanswered.push(String((error.cause as Error | undefined)?.message ?? error.message));
+          return undefined;
+        });
         if (answer?.status === 202) accepted.push((answer.body as { id: string }).id);
         else if (answer !== undefined) refused.push({ status: answer.status, retryAfter: answer.headers.get('retry-after') });
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -320,8 +326,9 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     await eventually('the gateway accepting again', () => Promise.resolve(accepted.length >= before + 5 ? true : undefined), 180_000);
     submitting = false;
     await submitter;
-    log(`NATS deleted: ${refused.length} refused (${[...new Set(refused.map((each) => `${each.status}/Retry-After ${each.retryAfter}`))].join(', ')}), recovered in ${seconds(started)}; ${accepted.length} accepted`);
+    log(`NATS deleted: ${refused.length} refused (${[...new Set(refused.map((each) => `${each.status}/Retry-After ${each.retryAfter}`))].join(', ')}), ${unanswered.length} unanswered, recovered in ${seconds(started)}; ${accepted.length} accepted`);
     expect(refused.every((each) => each.status === 503 && each.retryAfter !== null)).toBe(true);
+    expect(unanswered).toEqual([]);
     const report = await checkJobs(api, { servers: natsUrl, token: natsToken }, accepted, 240_000);
     log(`after the NATS restart: ${JSON.stringify(report)}`);
     expect(report).toMatchObject({ lost: 0, duplicated: 0, regressed: 0 });

@@ -5,7 +5,8 @@
 // The suite's files run one after another (--no-file-parallelism): a machine holds one real node at a time.
 import { BatchV1Api, CoreV1Api, Watch, type V1Job, type V1Pod, type V1ResourceRequirements } from '@kubernetes/client-node';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
-import { client, eventually } from '../k8s/support/cluster-client.ts';
+import { client } from '../k8s/support/cluster-client.ts';
+import { eventually } from '../support/eventually.ts';
 import { readHostState, type HostState } from './support/host-state.ts';
 
 const enabled = process.env['FERRY_TEST_K8S_NODE'] === '1';

@@ -9,7 +9,8 @@ import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts'
 import { CHART_DIR, podTemplates, RELEASE_NAME, renderChart, VALUE_SETS, type Manifest } from '../chart/support/chart.ts';
 import { k8sTools, TOOLS_TIMEOUT_MS } from '../chart/support/tools.ts';
 import { apiError, strictObjects, type StrictObjects } from './support/strict-objects.ts';
-import { client, eventually } from './support/cluster-client.ts';
+import { client } from './support/cluster-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 const enabled = process.env['FERRY_TEST_K8S'] === '1';
 const IMAGE = ['--set', 'image.repository=registry.example.com/ferry'];

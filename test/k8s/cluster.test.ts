@@ -1,29 +1,16 @@
 // Smoke test of the local control plane (issue 5, ADR 0007): a real kube-apiserver, Job controller,
 // scheduler and RBAC authorizer, with kwok fake nodes. A cold build takes about 7 minutes (2 cores), so it
 // runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s
-import { AuthorizationV1Api, BatchV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi, type V1EnvVar, type V1Job, type V1PodFailurePolicy } from '@kubernetes/client-node';
+import { AuthorizationV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, VersionApi, type V1EnvVar, type V1Job, type V1PodFailurePolicy } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { startCluster, KUBERNETES_RELEASE, type RunningCluster } from '../../scripts/k8s-cluster.ts';
 import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
+import { client } from './support/cluster-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 const enabled = process.env['FERRY_TEST_K8S'] === '1';
 const NAMESPACE = 'smoke';
 
-function client(kubeconfig: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromFile(kubeconfig);
-  return config;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 function job(name: string, extra: { annotations?: Record<string, string>; labels?: Record<string, string>; command?: string[]; env?: V1EnvVar[]; nodeSelector?: Record<string, string>; activeDeadlineSeconds?: number; podFailurePolicy?: V1PodFailurePolicy; backoffLimit?: number }): V1Job {
   return {
@@ -71,7 +58,7 @@ describe.skipIf(!enabled)('local control plane (kube-apiserver, Job controller, 
       } catch {
         return undefined;
       }
-    });
+    }, 60_000);
   }, 90 * 60_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -89,7 +76,7 @@ describe.skipIf(!enabled)('local control plane (kube-apiserver, Job controller, 
     const done = await eventually('Job smoke-complete Complete', async () => {
       const found = await batch.readNamespacedJob({ namespace: NAMESPACE, name: 'smoke-complete' });
       return condition(found, 'Complete') === undefined ? undefined : found;
-    });
+    }, 60_000);
     expect(done.status?.succeeded).toBe(1);
     const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'job-name=smoke-complete' });
     expect(pods.items).toHaveLength(1);
@@ -109,7 +96,7 @@ describe.skipIf(!enabled)('local control plane (kube-apiserver, Job controller, 
     const failed = await eventually('Job smoke-exit-2 Failed', async () => {
       const found = await batch.readNamespacedJob({ namespace: NAMESPACE, name: 'smoke-exit-2' });
       return condition(found, 'Failed') === undefined ? undefined : found;
-    });
+    }, 60_000);
     expect(condition(failed, 'Failed')?.reason).toBe('PodFailurePolicy');
     // FailJob: no retry although backoffLimit allows five.
     expect(failed.status?.failed).toBe(1);
@@ -136,7 +123,7 @@ describe.skipIf(!enabled)('local control plane (kube-apiserver, Job controller, 
       const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'job-name=smoke-unschedulable' });
       const found = pods.items[0];
       return found?.status?.conditions?.some((entry) => entry.type === 'PodScheduled' && entry.status === 'False' && entry.reason === 'Unschedulable') === true ? found : undefined;
-    });
+    }, 60_000);
     expect(pod.status?.phase).toBe('Pending');
     expect(pod.spec?.nodeName).toBeUndefined();
     await batch.deleteNamespacedJob({ namespace: NAMESPACE, name: 'smoke-unschedulable', propagationPolicy: 'Background' });
@@ -232,12 +219,12 @@ describe.skipIf(!enabled)('local control plane (kube-apiserver, Job controller, 
       const ok = await eventually('Job agent-ok Complete', async () => {
         const found = await batch.readNamespacedJob({ namespace: NAMESPACE, name: 'agent-ok' });
         return condition(found, 'Complete') === undefined ? undefined : found;
-      });
+      }, 60_000);
       expect(ok.status?.succeeded).toBe(1);
       const failed = await eventually('Job agent-exit-3 Failed', async () => {
         const found = await batch.readNamespacedJob({ namespace: NAMESPACE, name: 'agent-exit-3' });
         return condition(found, 'Failed') === undefined ? undefined : found;
-      });
+      }, 60_000);
       expect(condition(failed, 'Failed')?.reason).toBe('PodFailurePolicy');
       expect(agent.runs().map((run) => [run.pod.replace(/-[a-z0-9]{5}$/, ''), run.exitCode]).sort()).toEqual([
         ['agent-exit-3', 3],
@@ -254,7 +241,7 @@ describe.skipIf(!enabled)('local control plane (kube-apiserver, Job controller, 
       const failed = await eventually('Job agent-deadline Failed', async () => {
         const found = await batch.readNamespacedJob({ namespace: NAMESPACE, name: 'agent-deadline' });
         return condition(found, 'Failed') === undefined ? undefined : found;
-      });
+      }, 60_000);
       expect(condition(failed, 'Failed')?.reason).toBe('DeadlineExceeded');
       const run = await eventually('the sleep process to end', () => Promise.resolve(agent.runs().find((each) => each.pod.startsWith('agent-deadline-'))), 20_000);
       expect(run.exitCode).toBe(128 + 15);

@@ -19,7 +19,8 @@ import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
 import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
 import { agentOutput, startKubeletLogs, type KubeletLogs } from './support/kubelet-logs.ts';
 import { chartArgs, installFerryRelease, JOBS_NAMESPACE, RELEASE_NAMESPACE } from './support/ferry-release.ts';
-import { client, eventually } from './support/cluster-client.ts';
+import { client } from './support/cluster-client.ts';
+import { eventually } from '../support/eventually.ts';
 import { countByRequest, requestsOf, type AuditEvent } from './support/audit-log.ts';
 import { generateSales, SALES_BY_REGION_SQL, toCsv, totalsByRegion } from '../support/sales-fixture.ts';
 

@@ -6,7 +6,8 @@
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { RunningCluster } from '../../../scripts/k8s-cluster.ts';
 import { CHART_DIR, helm } from '../../chart/support/chart.ts';
-import { client, eventually } from './cluster-client.ts';
+import { client } from './cluster-client.ts';
+import { eventually } from '../../support/eventually.ts';
 
 export const RELEASE_NAMESPACE = 'ferry';
 export const JOBS_NAMESPACE = 'ferry-jobs';

@@ -19,15 +19,21 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: NATS connected and the streams and buckets ensured. */
+  /**
+   * Readiness: 503 until NATS was reached and the streams and buckets ensured once; then 200, also
+   * while NATS is away (`degraded`: job routes answer 503 with Retry-After). A NATS outage is shared
+   * by every replica, and failing them all would empty the Service, turning each 503 into a refused
+   * connection: docs/decisions/0003-gateway-http-edge.md (NATS availability).
+   */
   @Get('readyz')
   readyz(@Res() reply: FastifyReply): void {
-    const ready = this.nats.ready;
-    void reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', nats: this.nats.reason });
+    const status = this.nats.ready ? 'ready' : this.nats.serving ? 'degraded' : 'not ready';
+    void reply.status(this.nats.serving ? 200 : 503).send({ status, nats: this.nats.reason });
   }
 
   @Get('metrics')
   async scrape(@Res() reply: FastifyReply): Promise<void> {
+    this.metrics.natsConnected.set(this.nats.ready ? 1 : 0);
     const body = await this.metrics.registry.metrics();
     void reply.header('content-type', this.metrics.registry.contentType).send(body);
   }

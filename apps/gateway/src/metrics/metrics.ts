@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The gateway's Prometheus registry: process metrics plus HTTP and intake counters. */
 export class GatewayMetrics {
@@ -16,6 +16,13 @@ export class GatewayMetrics {
     name: 'ferry_jobs_submitted_total',
     help: 'Jobs accepted (202) by pipeline',
     labelNames: ['pipeline'] as const,
+    registers: [this.registry],
+  });
+
+  /** Set at each scrape: `/readyz` stays 200 through a NATS outage, so alerts read this. */
+  readonly natsConnected = new Gauge({
+    name: 'ferry_nats_connected',
+    help: '1 while the gateway is connected to NATS with its streams and buckets ensured, else 0',
     registers: [this.registry],
   });
 

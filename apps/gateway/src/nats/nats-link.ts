@@ -30,7 +30,8 @@ export interface LinkLogger {
 /**
  * The gateway's one NATS connection and the stores on it. The HTTP server starts before NATS is
  * reachable; until the link is up (connected, topology ensured) every job route answers 503 and
- * `/readyz` says why, and the same holds while NATS is away later.
+ * `/readyz` says why. While NATS is away later, job routes answer 503 again but the gateway stays
+ * `serving`: docs/decisions/0003-gateway-http-edge.md (NATS availability).
  */
 export class NatsLink {
   #connection: NatsConnection | undefined;
@@ -58,6 +59,11 @@ export class NatsLink {
 
   get ready(): boolean {
     return this.#stores !== undefined && this.#tracker?.connected === true;
+  }
+
+  /** The topology was ensured once: from then on this gateway answers every request itself, 503s included. */
+  get serving(): boolean {
+    return this.#stores !== undefined;
   }
 
   get reason(): string {
