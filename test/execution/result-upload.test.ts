@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { signAttemptToken } from '@ferry/contracts';
+import { CURRENT_ATTEMPT, signAttemptToken, type UploadAttempt } from '@ferry/contracts';
 import type { Api } from '../support/api.ts';
 import { TEST_RESULT_SECRET } from '../support/gateway.ts';
 import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
@@ -15,7 +15,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const upload = (tenant: string, id: string, attempt: number, token: string, body = 'a,b\n1,2\n', contentType = 'text/csv') =>
+const upload = (tenant: string, id: string, attempt: UploadAttempt, token: string, body = 'a,b\n1,2\n', contentType = 'text/csv') =>
   fetch(`${system.gateway.url}/internal/v1/results/${tenant}/${id}/${attempt}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'ferry-result-rows': '1' },
@@ -41,6 +41,20 @@ describe('result upload route', () => {
     expect((await upload('acme', job.id, 1, token)).status).toBe(409);
     expect((await api.get(`/v1/jobs/${job.id}`)).body.result).toMatchObject({ bytes: 8, rows: 1 });
     await api.post(`/v1/jobs/${job.id}/cancel`);
+  });
+
+  it('takes an upload for the current attempt with its own token only, whatever executor ran the job; attempt 0 is none', async () => {
+    const { id, token } = await runningJob();
+    const current = signAttemptToken(TEST_RESULT_SECRET, 'acme', id, CURRENT_ATTEMPT);
+    expect((await upload('acme', id, CURRENT_ATTEMPT, token)).status).toBe(401);
+    expect((await upload('acme', id, 1, current)).status).toBe(401);
+    expect((await upload('acme', id, 0, signAttemptToken(TEST_RESULT_SECRET, 'acme', id, 0))).status).toBe(404);
+    const stored = await upload('acme', id, CURRENT_ATTEMPT, current);
+    expect(stored.status).toBe(201);
+    // Stored for attempt 1, the record's attempt: the numbered token now finds it done.
+    expect((await upload('acme', id, 1, token)).status).toBe(409);
+    expect((await api.get(`/v1/jobs/${id}`)).body.result).toMatchObject({ bytes: 8, rows: 1 });
+    await api.post(`/v1/jobs/${id}/cancel`);
   });
 
   it("refuses a stale attempt's upload once the job moved to its next attempt", async () => {

@@ -63,5 +63,15 @@ describe('container pipelines', () => {
     const result = await api.get(`/v1/jobs/${submitted.id}/result`);
     // The param stayed one argument: no shell ever saw it.
     expect(result.text).toBe('HELLO; RM -RF /\n');
+    // The upload is announced like every write of the record: a result event before the final state.
+    const sse = await openSse(`${system.gateway.url}/v1/jobs/${submitted.id}/events`, { authorization: `Bearer ${TEST_KEYS.acme}`, 'last-event-id': '0' });
+    const kinds: string[] = [];
+    for (let event = await sse.next(); event !== undefined; event = await sse.next()) {
+      const announced = JSON.parse(event.data);
+      kinds.push(event.event === 'result' ? `result ${announced.result?.contentType}` : `${event.event} ${announced.state}`);
+    }
+    const uploaded = kinds.indexOf('result text/plain');
+    expect(uploaded, kinds.join(', ')).toBeGreaterThan(kinds.indexOf('state running'));
+    expect(uploaded).toBeLessThan(kinds.indexOf('state succeeded'));
   });
 });

@@ -31,12 +31,6 @@ describe('KubernetesExecutor: the Job API calls', () => {
     expect(fake.get('jobs', jobName(job.id))).toBeDefined();
   });
 
-  it('refuses a launch without the job record (the controller must pass it)', async () => {
-    const job = queuedJob();
-    await expect(harness.executor.start(launchOf(job, false))).rejects.toThrow(/no job record/);
-    expect(harness.fake.requestsTo('POST', JOBS)).toHaveLength(0);
-  });
-
   it('stops with DELETE propagationPolicy=Background, and a Job already gone (404) is success', async () => {
     const { executor, fake } = harness;
     const job = queuedJob();

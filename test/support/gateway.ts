@@ -45,7 +45,13 @@ export class TestGateway {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const gateway = new TestGateway(`http://127.0.0.1:${port}`, new ServiceProcess(child));
-    await gateway.waitUntil(options.waitFor ?? '/readyz', 30_000);
+    try {
+      await gateway.waitUntil(options.waitFor ?? '/readyz', 30_000);
+    } catch (error) {
+      // A suite whose start failed has nothing to stop in its afterAll: leave no process behind.
+      await gateway.stop('SIGKILL');
+      throw error;
+    }
     return gateway;
   }
 

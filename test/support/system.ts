@@ -26,7 +26,10 @@ export class FerrySystem {
   static async start(options: SystemOptions = {}): Promise<FerrySystem> {
     const nats = await TestNats.start();
     // The gateway judges submissions by the same catalog the controller runs.
-    const gateway = await TestGateway.start({ natsUrl: nats.url, env: { FERRY_PIPELINES: TEST_CATALOG, ...options.gatewayEnv } });
+    const gateway = await TestGateway.start({ natsUrl: nats.url, env: { FERRY_PIPELINES: TEST_CATALOG, ...options.gatewayEnv } }).catch(async (error: unknown) => {
+      await nats.dispose();
+      throw error;
+    });
     const controllerEnv = options.controllerEnv ?? {};
     const controller = TestController.start({ natsUrl: nats.url, gatewayUrl: gateway.url, env: controllerEnv });
     return new FerrySystem(nats, gateway, controller, controllerEnv);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { IntakeConsumer } from './intake/intake.consumer.js';
 import { KeyedQueue } from './queue/keyed.queue.js';
 import { JobReconciler, type ReconcilerSettings } from './reconcile/job.reconciler.js';
-import { ProgressWriter } from './reconcile/progress.writer.js';
+import { ProgressBuffer } from './reconcile/progress.buffer.js';
 import type { ConcurrencyLimits } from './scheduling/admission.js';
 import { JobIndex } from './scheduling/job.index.js';
 
@@ -43,7 +43,7 @@ const POSITIONS_PER_SWEEP = 20;
  */
 export class ControllerRuntime {
   #parts:
-    | { queue: KeyedQueue; executor: Executor; intake: IntakeConsumer; progress: ProgressWriter; index: JobIndex; timers: NodeJS.Timeout[] }
+    | { queue: KeyedQueue; executor: Executor; intake: IntakeConsumer; progress: ProgressBuffer; index: JobIndex; timers: NodeJS.Timeout[] }
     | undefined;
   #kickPending = false;
 
@@ -62,9 +62,9 @@ export class ControllerRuntime {
     if (this.#parts !== undefined) return;
     const { jobs, events, logs, nats } = this.stores;
     const index = new JobIndex(this.settings.limits);
-    const progress = new ProgressWriter(jobs, events, this.settings.progressIntervalMs, (error) => this.logger.warn({ err: error }, 'progress write failed'));
     // The executor and reconciler report to the queue, which needs the reconciler: break the cycle by reference.
     const late: { queue?: KeyedQueue } = {};
+    const progress = new ProgressBuffer({ addAfter: (key, ms) => late.queue?.addAfter(key, ms) }, this.settings.progressIntervalMs);
     const executor = this.settings.createExecutor({
       changed: (tenant, jobId) => late.queue?.add(jobKey(tenant, jobId)),
       progress: (tenant, jobId, attempt, value) => progress.report(tenant, jobId, attempt, value),
@@ -72,10 +72,19 @@ export class ControllerRuntime {
     });
     // Decisions need the executor's view; one built from watches must have listed first.
     await executor.ready?.();
-    const reconciler = new JobReconciler(jobs, events, executor, this.catalog, index, { add: (key) => late.queue?.add(key), addAfter: (key, ms) => late.queue?.addAfter(key, ms) }, this.settings, {
-      info: (fields, message) => this.logger.info(fields, message),
-      warn: (fields, message) => this.logger.warn(fields, message),
-    }, progress);
+    const reconciler = new JobReconciler(
+      {
+        jobs,
+        events,
+        executor,
+        catalog: this.catalog,
+        index,
+        queue: { add: (key) => late.queue?.add(key), addAfter: (key, ms) => late.queue?.addAfter(key, ms) },
+        progress,
+        logger: { info: (fields, message) => this.logger.info(fields, message), warn: (fields, message) => this.logger.warn(fields, message) },
+      },
+      this.settings,
+    );
     const queue = new KeyedQueue(
       async (key) => {
         await reconciler.reconcile(key);
@@ -108,7 +117,7 @@ export class ControllerRuntime {
     parts.timers.forEach((timer) => clearInterval(timer));
     parts.intake.stop();
     parts.queue.close();
-    parts.progress.close();
+    parts.progress.clear();
     await parts.executor.close();
   }
 

@@ -1,6 +1,5 @@
 import { RUNNER_ENV } from '@ferry/contracts';
-import { LocalExecutor } from '@ferry/executor';
-import type { Catalog } from '@ferry/pipelines';
+import { LocalExecutor, type RunnerLaunchSettings } from '@ferry/executor';
 import type { Logger } from 'pino';
 import { runnerCommand, type ControllerEnv } from './config/controller.config.js';
 import type { ExecutorFactory } from './controller.runtime.js';
@@ -9,10 +8,10 @@ import type { ExecutorFactory } from './controller.runtime.js';
  * The executor `FERRY_EXECUTOR` names, configured from the environment. The Kubernetes one is
  * imported only when chosen: its client alone takes about 85 MiB, which a local controller never needs.
  */
-export async function executorFactory(config: ControllerEnv, catalog: Catalog, instance: string, logger: Logger): Promise<ExecutorFactory> {
+export async function executorFactory(config: ControllerEnv, instance: string, logger: Logger): Promise<ExecutorFactory> {
   if (config.FERRY_EXECUTOR === 'kubernetes') {
     const { kubernetesExecutorFactory } = await import('./kubernetes-executor.factory.js');
-    return kubernetesExecutorFactory(config, catalog, logger);
+    return kubernetesExecutorFactory(config, logger);
   }
   return (sink) =>
     new LocalExecutor(
@@ -21,6 +20,7 @@ export async function executorFactory(config: ControllerEnv, catalog: Catalog, i
         runnerCommand: runnerCommand(config),
         stopGraceMs: config.FERRY_STOP_GRACE_SECONDS * 1000,
         exitRecordDir: config.FERRY_EXIT_RECORD_DIR,
+        launch: runnerLaunchSettings(config),
         baseEnv: {
           PATH: process.env['PATH'] ?? '/usr/bin:/bin',
           [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
@@ -30,6 +30,11 @@ export async function executorFactory(config: ControllerEnv, catalog: Catalog, i
       },
       sink,
     );
+}
+
+/** Where every runner uploads its result, and the secret its upload token is signed with. */
+export function runnerLaunchSettings(config: ControllerEnv): RunnerLaunchSettings {
+  return { gatewayUrl: config.FERRY_GATEWAY_URL, resultSecret: config.FERRY_RESULT_SECRET };
 }
 
 /** The source policy every runner enforces (docs/architecture.md §5), as the runner's environment. */

@@ -1,14 +1,13 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, ErrorCode, FerryError, RUNNER_ENV, type Job } from '@ferry/contracts';
+import { ConfigError, RUNNER_ENV } from '@ferry/contracts';
 import { KubernetesExecutor } from '@ferry/executor-kubernetes';
-import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
 import { commandLine, labelMap, type ControllerEnv } from './config/controller.config.js';
 import type { ExecutorFactory } from './controller.runtime.js';
-import { passThrough, sourcePolicyEnv } from './executor.factory.js';
+import { passThrough, runnerLaunchSettings, sourcePolicyEnv } from './executor.factory.js';
 
 /** `FERRY_EXECUTOR=kubernetes`: a `batch/v1` Job per job, in the jobs namespace (docs/architecture.md §6). */
-export function kubernetesExecutorFactory(config: ControllerEnv, catalog: Catalog, logger: Logger): ExecutorFactory {
+export function kubernetesExecutorFactory(config: ControllerEnv, logger: Logger): ExecutorFactory {
   const namespace = config.FERRY_JOBS_NAMESPACE ?? config.POD_NAMESPACE;
   if (namespace === undefined) throw new ConfigError('FERRY_EXECUTOR=kubernetes needs FERRY_JOBS_NAMESPACE (or POD_NAMESPACE)');
   if (config.FERRY_RUNNER_IMAGE === undefined) throw new ConfigError('FERRY_EXECUTOR=kubernetes needs FERRY_RUNNER_IMAGE');
@@ -26,16 +25,10 @@ export function kubernetesExecutorFactory(config: ControllerEnv, catalog: Catalo
           runnerCommand: commandLine('FERRY_RUNNER_CONTAINER_COMMAND', config.FERRY_RUNNER_CONTAINER_COMMAND),
           runnerUid: config.FERRY_RUNNER_UID,
           serviceAccountName: config.FERRY_RUNNER_SERVICE_ACCOUNT,
-          gatewayUrl: config.FERRY_GATEWAY_URL,
-          resultSecret: config.FERRY_RESULT_SECRET,
+          ...runnerLaunchSettings(config),
           runnerEnv: { ...sourcePolicyEnv(config), ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads]) },
           kueueQueueName: config.FERRY_KUEUE_QUEUE_NAME,
           podLabels: labelMap('FERRY_JOB_POD_LABELS', config.FERRY_JOB_POD_LABELS),
-        },
-        resolvePipeline: (job: Job) => {
-          const pipeline = catalog.get(job.pipeline);
-          if (pipeline === undefined) throw new FerryError(ErrorCode.Conflict, `pipeline ${job.pipeline} is not in the catalog`);
-          return pipeline;
         },
         finishedTtlSeconds: config.FERRY_JOB_TTL_SECONDS,
         logDrainMs: config.FERRY_LOG_DRAIN_SECONDS * 1000,

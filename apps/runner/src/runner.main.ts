@@ -1,3 +1,4 @@
+import { CURRENT_ATTEMPT } from '@ferry/contracts/runner';
 import { writeExitRecord } from './exit-record.writer.js';
 import { Lifecycle } from './lifecycle.js';
 import { PIPELINES } from './pipelines/pipeline.js';
@@ -18,10 +19,12 @@ export async function runAttempt(): Promise<void> {
     const config = loadRunnerConfig(process.env);
     if (config.watchStdin) lifecycle.watchInput(process.stdin);
     const spec = readRunnerSpec(process.env);
-    const exitRecord = config.exitRecord;
-    if (exitRecord !== undefined) {
+    const { exitRecord } = config;
+    const { attempt } = spec;
+    // Only the local executor asks for an exit record, and it always names the attempt's number.
+    if (exitRecord !== undefined && attempt !== CURRENT_ATTEMPT) {
       lifecycle.onExit((exitCode, error) =>
-        writeExitRecord(exitRecord, { attempt: spec.attempt, exitCode, finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) }),
+        writeExitRecord(exitRecord, { attempt, exitCode, finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) }),
       );
     }
     output.log(`runner: job ${spec.id} attempt ${spec.attempt}: pipeline ${spec.pipeline} (${spec.kind})`);

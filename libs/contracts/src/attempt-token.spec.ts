@@ -18,8 +18,9 @@ describe('signAttemptToken', () => {
       signAttemptToken(SECRET, 'beta', JOB, 1),
       signAttemptToken(SECRET, TENANT, '01jq0000000000000000000002', 1),
       signAttemptToken('another-secret', TENANT, JOB, 1),
+      signAttemptToken(SECRET, TENANT, JOB, 'current'),
     ]);
-    expect(tokens.size).toBe(5);
+    expect(tokens.size).toBe(6);
   });
 });
 
@@ -36,6 +37,7 @@ describe('verifyAttemptToken', () => {
     { name: 'another job', secret: SECRET, tenant: TENANT, job: '01jq0000000000000000000002', attempt: 2 },
     { name: 'another tenant', secret: SECRET, tenant: 'beta', job: JOB, attempt: 2 },
     { name: 'another secret', secret: 'rotated-secret', tenant: TENANT, job: JOB, attempt: 2 },
+    { name: 'the current attempt', secret: SECRET, tenant: TENANT, job: JOB, attempt: 'current' as const },
   ])('refuses it for $name', ({ secret, tenant, job, attempt }) => {
     expect(verifyAttemptToken(secret, tenant, job, attempt, token)).toBe(false);
   });

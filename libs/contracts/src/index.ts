@@ -19,3 +19,4 @@ export * from './runner-protocol.js';
 export * from './runner-spec.check.js';
 export * from './runner-spec.js';
 export * from './subjects.js';
+export * from './upload-attempt.js';

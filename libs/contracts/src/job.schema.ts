@@ -80,7 +80,8 @@ export type JobSummary = Static<typeof JobSummarySchema>;
 
 export const JobEventSchema = Type.Object(
   {
-    type: Type.Union([Type.Literal('state'), Type.Literal('progress')]),
+    /** `state` (state, cancel request), `progress`, or `result` (the attempt's result was recorded). */
+    type: Type.Union([Type.Literal('state'), Type.Literal('progress'), Type.Literal('result')]),
     // Events written before summaries (older releases) carry the whole job; readers summarize them.
     job: Type.Union([JobSummarySchema, JobSchema]),
     at: Timestamp,

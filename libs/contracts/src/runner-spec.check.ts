@@ -1,5 +1,6 @@
 import { ErrorCode, FerryError } from './errors.js';
 import type { RunnerSpec } from './runner-spec.js';
+import { CURRENT_ATTEMPT } from './upload-attempt.js';
 
 const KINDS: ReadonlySet<string> = new Set(['sql', 'sleep', 'fail', 'container']);
 const SPEC_KEYS: ReadonlySet<string> = new Set(['id', 'tenant', 'pipeline', 'kind', 'attempt', 'params', 'argv']);
@@ -18,7 +19,8 @@ export function checkRunnerSpec(value: unknown): RunnerSpec {
   for (const key of Object.keys(spec)) if (!SPEC_KEYS.has(key)) fail(`unknown property "${key}"`);
   for (const key of ['id', 'tenant', 'pipeline'] as const) if (typeof spec[key] !== 'string') fail(`${key} must be a string`);
   if (typeof spec['kind'] !== 'string' || !KINDS.has(spec['kind'])) fail('kind must be sql, sleep, fail or container');
-  if (!Number.isInteger(spec['attempt']) || (spec['attempt'] as number) < 0) fail('attempt must be an integer of at least 0');
+  const attempt = spec['attempt'];
+  if (attempt !== CURRENT_ATTEMPT && (!Number.isInteger(attempt) || (attempt as number) < 1)) fail(`attempt must be an integer of at least 1 or "${CURRENT_ATTEMPT}"`);
   const params = spec['params'];
   if (params === null || typeof params !== 'object' || Array.isArray(params)) fail('params must be an object');
   const argv = spec['argv'];

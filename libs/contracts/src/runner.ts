@@ -11,3 +11,4 @@ export * from './runner-protocol.format.js';
 export * from './runner-spec.check.js';
 export type { JobErrorReport, JobProgress } from './runner-protocol.types.js';
 export type { RunnerSpec } from './runner-spec.js';
+export { CURRENT_ATTEMPT } from './upload-attempt.js';

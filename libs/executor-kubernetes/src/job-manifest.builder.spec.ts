@@ -1,7 +1,7 @@
 import type { V1Container, V1Job } from '@kubernetes/client-node';
 import { RUNNER_ENV, createQueuedJob, signAttemptToken, type Job } from '@ferry/contracts';
 import { parseCatalog, type Pipeline } from '@ferry/pipelines';
-import { KUBERNETES_UPLOAD_ATTEMPT, buildJobManifest, type JobManifestSettings } from './job-manifest.builder.js';
+import { buildJobManifest, type JobManifestSettings } from './job-manifest.builder.js';
 
 const catalog = parseCatalog(
   `
@@ -140,7 +140,7 @@ describe('buildJobManifest (docs/architecture.md §6)', () => {
     expect(container(manifest).image).toBe('ghcr.io/ferry/ferry:1.2.3');
     expect(container(manifest).command).toEqual(['node']);
     expect(container(manifest).args).toEqual(['apps/runner/dist/main.js']);
-    expect(JSON.parse(env(manifest)[RUNNER_ENV.job] ?? '')).toEqual({ id: ID, tenant: 'acme', pipeline: 'sql', kind: 'sql', attempt: 0, params: SQL_PARAMS });
+    expect(JSON.parse(env(manifest)[RUNNER_ENV.job] ?? '')).toEqual({ id: ID, tenant: 'acme', pipeline: 'sql', kind: 'sql', attempt: 'current', params: SQL_PARAMS });
   });
 
   it('runs a container pipeline with its own image and the rendered argv, never through a shell of ours', () => {
@@ -154,10 +154,10 @@ describe('buildJobManifest (docs/architecture.md §6)', () => {
     expect(shout.spec?.template.spec?.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
   });
 
-  it('gives the pod the result URL and a token for the Job’s upload attempt, and the runner environment', () => {
+  it('gives the pod the result URL and a token for the Job’s current attempt, and the runner environment', () => {
     const values = env(manifest);
-    expect(values[RUNNER_ENV.resultUrl]).toBe(`http://ferry-gateway.ferry.svc:8080/internal/v1/results/acme/${ID}/${KUBERNETES_UPLOAD_ATTEMPT}`);
-    expect(values[RUNNER_ENV.resultToken]).toBe(signAttemptToken(settings.resultSecret, 'acme', ID, KUBERNETES_UPLOAD_ATTEMPT));
+    expect(values[RUNNER_ENV.resultUrl]).toBe(`http://ferry-gateway.ferry.svc:8080/internal/v1/results/acme/${ID}/current`);
+    expect(values[RUNNER_ENV.resultToken]).toBe(signAttemptToken(settings.resultSecret, 'acme', ID, 'current'));
     expect(values['FERRY_DUCKDB_THREADS']).toBe('2');
     expect(values['FERRY_SOURCE_ALLOW_CIDRS']).toBe('10.1.0.0/16');
     expect(values[RUNNER_ENV.tmpDir]).toBe('/tmp');

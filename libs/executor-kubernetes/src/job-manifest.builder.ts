@@ -1,17 +1,15 @@
 import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
-import { ExitCode, RUNNER_ENV, signAttemptToken, type Job, type RunnerSpec } from '@ferry/contracts';
-import { renderArgv, type Pipeline } from '@ferry/pipelines';
+import { CURRENT_ATTEMPT, ExitCode, RUNNER_ENV, type Job } from '@ferry/contracts';
+import { buildRunnerLaunch, type RunnerLaunchSettings } from '@ferry/executor';
+import type { Pipeline } from '@ferry/pipelines';
 import { JOB_CONTAINER, LABELS, MANAGED_BY, jobName } from './kubernetes.labels.js';
 
-export interface JobManifestSettings {
+export interface JobManifestSettings extends RunnerLaunchSettings {
   readonly namespace: string;
   /** Ferry's image, whose runner runs the built-in pipelines. */
   readonly runnerImage: string;
   readonly runnerCommand: readonly string[];
   readonly serviceAccountName: string;
-  /** Where job pods reach the gateway's upload route. */
-  readonly gatewayUrl: string;
-  readonly resultSecret: string;
   /** Environment every job pod gets (source policy, DuckDB limits). */
   readonly runnerEnv: Readonly<Record<string, string>>;
   /** Kueue: create the Job suspended with this queue's label; Kueue admits it. */
@@ -23,17 +21,13 @@ export interface JobManifestSettings {
 }
 
 /**
- * The attempt a Kubernetes job pod uploads for: 0, "the Job's current attempt". Pods of one Job
- * share one template, so no pod can carry its own attempt; the gateway accepts the upload only while
- * the job runs without a result, and every new attempt voids the last one's result.
- */
-export const KUBERNETES_UPLOAD_ATTEMPT = 0;
-
-/**
  * The `batch/v1` Job for a job (docs/architecture.md §6), pure: the same record and pipeline give the same object.
  * Kubernetes retries the pods (`backoffLimit = maxAttempts − 1`), enforces the deadline
  * (`activeDeadlineSeconds`), fails at once on the permanent exit code and ignores disruptions.
  * No `ttlSecondsAfterFinished`: the executor sets it once Ferry has recorded the final state.
+ * The pods upload for the `current` attempt: they share one template, so none can carry its own
+ * number; the gateway accepts an upload only while the job runs without a result, and every new
+ * attempt voids the last one's result.
  */
 export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobManifestSettings): V1Job {
   const { entry } = pipeline;
@@ -45,16 +39,10 @@ export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobMani
     [LABELS.tenant]: job.tenant,
     [LABELS.pipeline]: job.pipeline,
   };
-  const spec: RunnerSpec = { id: job.id, tenant: job.tenant, pipeline: job.pipeline, kind: entry.kind, attempt: 0, params: job.params };
+  const launch = buildRunnerLaunch(job, pipeline, CURRENT_ATTEMPT, settings);
   const builtin = entry.kind !== 'container';
-  const env: V1EnvVar[] = [
-    ...Object.entries(settings.runnerEnv).map(([name, value]) => ({ name, value })),
-    { name: RUNNER_ENV.job, value: JSON.stringify(builtin ? spec : { ...spec, argv: renderArgv(entry, job.params) }) },
-    { name: RUNNER_ENV.resultUrl, value: `${settings.gatewayUrl.replace(/\/$/, '')}/internal/v1/results/${job.tenant}/${job.id}/${KUBERNETES_UPLOAD_ATTEMPT}` },
-    { name: RUNNER_ENV.resultToken, value: signAttemptToken(settings.resultSecret, job.tenant, job.id, KUBERNETES_UPLOAD_ATTEMPT) },
-    { name: RUNNER_ENV.tmpDir, value: '/tmp' },
-  ];
-  const [command, ...args] = builtin ? settings.runnerCommand : renderArgv(entry, job.params);
+  const env: V1EnvVar[] = Object.entries({ ...settings.runnerEnv, ...launch.env, [RUNNER_ENV.tmpDir]: '/tmp' }).map(([name, value]) => ({ name, value }));
+  const [command, ...args] = launch.spec.argv ?? settings.runnerCommand;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

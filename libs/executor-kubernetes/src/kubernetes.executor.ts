@@ -1,7 +1,6 @@
 import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { jobKey, type Job, type JobExecutor } from '@ferry/contracts';
+import { jobKey, type JobExecutor } from '@ferry/contracts';
 import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '@ferry/executor';
-import type { Pipeline } from '@ferry/pipelines';
 import { hasEnded, observeKubernetesJob } from './attempt.observer.js';
 import { buildFinalRecordedPatch, isFinalRecorded } from './final-recorded.patch.js';
 import { buildJobManifest, type JobManifestSettings } from './job-manifest.builder.js';
@@ -16,7 +15,6 @@ export interface KubernetesExecutorOptions {
   /** The one namespace Ferry's Jobs live in (the controller's Role is namespaced). */
   readonly namespace: string;
   readonly manifest: Omit<JobManifestSettings, 'namespace'>;
-  readonly resolvePipeline: (job: Job) => Pipeline;
   /** `ttlSecondsAfterFinished` set on a Job once Ferry recorded its final state. */
   readonly finishedTtlSeconds: number;
   /** A watch that delivered nothing, not even a bookmark, for this long is restarted. Default 5 min. */
@@ -121,11 +119,9 @@ export class KubernetesExecutor implements Executor {
     return { kind: 'kubernetes', name: jobName(jobId), namespace: this.#options.namespace };
   }
 
-  /** Creates the Job; one start runs the whole job, retries included (`launch.attempt` is not used). */
-  async start(launch: AttemptLaunch): Promise<void> {
-    const { job } = launch;
-    if (job === undefined) throw new Error(`KubernetesExecutor.start: the launch of ${launch.tenant}.${launch.jobId} carries no job record`);
-    const body = buildJobManifest(job, this.#options.resolvePipeline(job), { ...this.#options.manifest, namespace: this.#options.namespace });
+  /** Creates the Job; one start runs the whole job, retries included. */
+  async start({ job, pipeline }: AttemptLaunch): Promise<void> {
+    const body = buildJobManifest(job, pipeline, { ...this.#options.manifest, namespace: this.#options.namespace });
     try {
       await this.#batch.createNamespacedJob({ namespace: this.#options.namespace, body });
     } catch (error) {

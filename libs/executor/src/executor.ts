@@ -1,18 +1,15 @@
-import type { Job, JobErrorReport, JobExecutor, JobProgress, LogEntry, RunnerSpec } from '@ferry/contracts';
+import type { Job, JobErrorReport, JobExecutor, JobProgress, LogEntry } from '@ferry/contracts';
+import type { Pipeline } from '@ferry/pipelines';
 
-/** One attempt to start: which job, which attempt, and what the attempt is told. */
+/**
+ * What the controller asks an executor to start: the job's current attempt (a local process), or
+ * the whole job (an executor that `retriesAttempts`, a Kubernetes Job). The executor builds the
+ * runner's launch from it (`buildRunnerLaunch`).
+ */
 export interface AttemptLaunch {
-  readonly tenant: string;
-  readonly jobId: string;
-  readonly attempt: number;
-  readonly spec: RunnerSpec;
-  /** Extra environment for the attempt: the result URL and its per-attempt token, source policy. */
-  readonly env: Readonly<Record<string, string>>;
-  /**
-   * The whole record the attempt was launched from. An executor that runs the whole job itself
-   * (`retriesAttempts`, a Kubernetes Job) builds its object from the record, not from one attempt.
-   */
-  readonly job?: Job;
+  readonly job: Job;
+  /** The catalog entry the job runs, as the controller resolved it. */
+  readonly pipeline: Pipeline;
 }
 
 /** What an executor knows of a job's latest attempt (level-based: a snapshot, not an event). */

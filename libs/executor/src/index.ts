@@ -1,2 +1,3 @@
 export * from './executor.js';
 export * from './local/local.executor.js';
+export * from './runner-launch.builder.js';

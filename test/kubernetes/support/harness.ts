@@ -1,6 +1,6 @@
 import { KubernetesExecutor, type JobManifestSettings, type KubernetesExecutorOptions } from '@ferry/executor-kubernetes';
 import { FAKE_NAMESPACE, FakeApiServer } from './fake-apiserver.ts';
-import { RecordingSink, pipelineOf } from './kube-objects.ts';
+import { RecordingSink } from './kube-objects.ts';
 
 export const MANIFEST: Omit<JobManifestSettings, 'namespace'> = {
   runnerImage: 'ghcr.io/ferry/ferry:test',
@@ -25,7 +25,6 @@ export function executorOptions(fake: FakeApiServer, overrides: Partial<Kubernet
     kubeConfig: fake.kubeConfig(),
     namespace: FAKE_NAMESPACE,
     manifest: MANIFEST,
-    resolvePipeline: pipelineOf,
     finishedTtlSeconds: 600,
     watchdogMs: 60_000,
     resyncMs: 60_000,

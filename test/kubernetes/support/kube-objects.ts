@@ -43,10 +43,9 @@ export function queuedJob(overrides: Partial<Pick<Job, 'pipeline' | 'params' | '
   };
 }
 
-/** What the controller's attempt-launch builder hands `start` (the record included). */
-export function launchOf(job: Job, withRecord = true): AttemptLaunch {
-  const spec = { id: job.id, tenant: job.tenant, pipeline: job.pipeline, kind: 'sleep' as const, attempt: 1, params: job.params };
-  return { tenant: job.tenant, jobId: job.id, attempt: 1, spec, env: {}, ...(withRecord ? { job } : {}) };
+/** What the controller hands `start`: the record and its catalog entry. */
+export function launchOf(job: Job): AttemptLaunch {
+  return { job, pipeline: pipelineOf(job) };
 }
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');

@@ -6,15 +6,16 @@ import {
   parseJobKey,
   transitionJob,
   type Job,
+  type JobEvent,
 } from '@ferry/contracts';
 import type { Executor } from '@ferry/executor';
 import type { JobEventStream, JobStore, StoredJob } from '@ferry/nats';
 import type { Catalog } from '@ferry/pipelines';
 import type { JobIndex } from '../scheduling/job.index.js';
-import { buildAttemptLaunch, type LaunchSettings } from './attempt-launch.builder.js';
 import { decide, type Decision } from './job.decider.js';
+import type { ProgressBuffer } from './progress.buffer.js';
 
-export interface ReconcilerSettings extends LaunchSettings {
+export interface ReconcilerSettings {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
   /** Finished records older than this are purged. */
@@ -31,24 +32,50 @@ export interface ReconcilerLogger {
   warn(fields: object, message: string): void;
 }
 
+/** What the reconciler reads and writes through: small ports, so a spec can give it fakes. */
+export interface ReconcilerPorts {
+  readonly jobs: Pick<JobStore, 'get' | 'replace' | 'purge'>;
+  readonly events: Pick<JobEventStream, 'publish'>;
+  readonly executor: Executor;
+  readonly catalog: Pick<Catalog, 'get'>;
+  readonly index: JobIndex;
+  readonly queue: Requeue;
+  readonly progress: Pick<ProgressBuffer, 'take' | 'restore'>;
+  readonly logger: ReconcilerLogger;
+  readonly clock?: () => Date;
+}
+
 /**
  * `reconcile(key)`: read the record, ask the executor what it sees, let the pure `decide` name the
  * next step, carry it out. Every write is a single-shot compare-and-set on the revision that was
  * read; if the record moved meanwhile, the key is simply reconciled again from the new record.
+ * It is the controller's one writer of records (progress included), run by the keyed queue.
  */
 export class JobReconciler {
+  private readonly jobs: ReconcilerPorts['jobs'];
+  private readonly events: ReconcilerPorts['events'];
+  private readonly executor: Executor;
+  private readonly catalog: ReconcilerPorts['catalog'];
+  private readonly index: JobIndex;
+  private readonly queue: Requeue;
+  private readonly progress: ReconcilerPorts['progress'];
+  private readonly logger: ReconcilerLogger;
+  private readonly clock: () => Date;
+
   constructor(
-    private readonly jobs: JobStore,
-    private readonly events: JobEventStream,
-    private readonly executor: Executor,
-    private readonly catalog: Catalog,
-    private readonly index: JobIndex,
-    private readonly queue: Requeue,
+    ports: ReconcilerPorts,
     private readonly settings: ReconcilerSettings,
-    private readonly logger: ReconcilerLogger,
-    private readonly progress: { flushNow(key: string): Promise<void> },
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.jobs = ports.jobs;
+    this.events = ports.events;
+    this.executor = ports.executor;
+    this.catalog = ports.catalog;
+    this.index = ports.index;
+    this.queue = ports.queue;
+    this.progress = ports.progress;
+    this.logger = ports.logger;
+    this.clock = ports.clock ?? (() => new Date());
+  }
 
   async reconcile(key: string): Promise<void> {
     const parsed = parseJobKey(key);
@@ -65,10 +92,26 @@ export class JobReconciler {
       // The message id is the record's revision, so a redelivered submission is announced once.
       await this.events.publish('state', stored.job, stored.revision, this.clock());
     }
-    await this.recoverAttempt(stored.job);
+    const current = await this.writeProgress(key, stored);
+    if (current === undefined) return;
+    await this.recoverAttempt(current.job);
     const now = this.clock();
-    const decision = this.decideFor(stored.job, now);
-    await this.apply(key, stored, decision, now);
+    const decision = this.decideFor(current.job, now);
+    await this.apply(key, current, decision, now);
+  }
+
+  /**
+   * The latest progress the attempt reported, into the record with its event, fenced to that
+   * attempt (a late line of an old attempt changes nothing). It lands before any decision, so a
+   * final record keeps the last value. `undefined` when the record moved: the key runs again.
+   */
+  private async writeProgress(key: string, stored: StoredJob): Promise<StoredJob | undefined> {
+    const pending = this.progress.take(key);
+    const { job } = stored;
+    if (pending === undefined || pending.attempt !== job.attempt || (job.state !== 'starting' && job.state !== 'running')) return stored;
+    const written = await this.write(key, stored, { ...job, progress: pending.progress, updatedAt: this.clock().toISOString() }, 'progress');
+    if (written === undefined) this.progress.restore(key, pending);
+    return written;
   }
 
   /** An attempt in the record that the executor knows nothing of may have left an exit record. */
@@ -112,12 +155,10 @@ export class JobReconciler {
         return;
       case 'annotate': {
         const next: Job = { ...job, ...decision.fields, updatedAt: now.toISOString() };
-        if (await this.write(key, stored, next)) this.queue.addAfter(key, decision.requeueAfterMs ?? 0);
+        if ((await this.write(key, stored, next)) !== undefined) this.queue.addAfter(key, decision.requeueAfterMs ?? 0);
         return;
       }
       case 'transition': {
-        // Progress the attempt reported just before it ended lands first, so the final record keeps it.
-        if (isFinalState(decision.change.state)) await this.progress.flushNow(key);
         const moved = transitionJob(job, decision.change, now);
         const next: Job = {
           ...moved,
@@ -125,7 +166,7 @@ export class JobReconciler {
           // A new attempt starts afresh: the last one's progress and any result it uploaded are void.
           ...(decision.change.state === 'starting' ? { progress: null, result: null } : {}),
         };
-        if (!(await this.write(key, stored, next))) return;
+        if ((await this.write(key, stored, next)) === undefined) return;
         this.logger.info({ job: key, state: next.state, attempt: next.attempt, reason: next.reason }, `job ${next.state}`);
         if (decision.then === 'start') await this.launch(next);
         if (isFinalState(next.state)) this.executor.forget(next.tenant, next.id);
@@ -136,22 +177,25 @@ export class JobReconciler {
     }
   }
 
-  /** Compare-and-set from the revision read; publishes the change. False when the record moved. */
-  private async write(key: string, stored: StoredJob, next: Job): Promise<boolean> {
+  /**
+   * Compare-and-set from the revision read; publishes the change as an event of `type`. `undefined`
+   * when the record moved (the key is queued again to run from the new record).
+   */
+  private async write(key: string, stored: StoredJob, next: Job, type: JobEvent['type'] = 'state'): Promise<StoredJob | undefined> {
     const revision = await this.jobs.replace(stored, next);
     if (revision === undefined) {
       this.queue.add(key);
-      return false;
+      return undefined;
     }
     this.index.put(next);
-    await this.events.publish('state', next, revision, this.clock());
-    return true;
+    await this.events.publish(type, next, revision, this.clock());
+    return { job: next, revision };
   }
 
   private async launch(job: Job): Promise<void> {
     const pipeline = this.catalog.get(job.pipeline);
     if (pipeline === undefined) throw new FerryError(ErrorCode.Conflict, `pipeline ${job.pipeline} vanished from the catalog`);
-    await this.executor.start(buildAttemptLaunch(job, pipeline, this.settings));
+    await this.executor.start({ job, pipeline });
   }
 
   /** A final job: make sure nothing of it still runs, and purge it once past retention. */

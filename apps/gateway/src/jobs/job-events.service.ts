@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { isFinalState, summarize, type JobSummary } from '@ferry/contracts';
+import { isFinalState, summarize, type JobEvent, type JobSummary } from '@ferry/contracts';
 import { NatsLink } from '../nats/nats-link.js';
 
 export type EventSink = {
-  readonly event: (type: 'state' | 'progress', id: number, job: JobSummary) => void;
+  readonly event: (type: JobEvent['type'], id: number, job: JobSummary) => void;
   readonly comment: (text: string) => void;
 };
 
@@ -39,7 +39,7 @@ export class JobEventsService {
     const resumeFrom = await this.resumePoint(options.lastEventId);
     let sentUpdatedAt = '';
     let finished = false;
-    const send = (type: 'state' | 'progress', id: number, job: JobSummary): void => {
+    const send = (type: JobEvent['type'], id: number, job: JobSummary): void => {
       sink.event(type, id, job);
       sentUpdatedAt = job.updatedAt;
       if (type === 'state' && isFinalState(job.state)) finished = true;

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { JobSummary } from '@ferry/contracts';
+import type { JobEvent, JobSummary } from '@ferry/contracts';
 
-type EventType = 'state' | 'progress';
+type EventType = JobEvent['type'];
 
 interface PendingEvent {
   readonly type: EventType;
@@ -12,8 +12,8 @@ interface PendingEvent {
 /**
  * Writes Server-Sent Events frames to a raw response (`event`, `id`, `data`), honouring
  * backpressure: while the socket's buffer is full, each new event replaces the waiting one of its
- * type, so a reader that does not keep up costs at most one buffer and two frames, and gets the
- * latest state and progress when it reads again (a reconnect replays the rest from Last-Event-ID).
+ * type, so a reader that does not keep up costs at most one buffer and a frame per type, and gets
+ * the latest of each when it reads again (a reconnect replays the rest from Last-Event-ID).
  */
 export class SseWriter {
   readonly #pending = new Map<EventType, PendingEvent>();

@@ -1,4 +1,5 @@
 import { ApiExtension, type ApiResponseOptions } from '@nestjs/swagger';
+import { JobEventSchema } from '@ferry/contracts';
 
 /** References into the OpenAPI document's components (filled in by `buildOpenApiDocument`). */
 export const JOB_REF = { $ref: '#/components/schemas/Job' };
@@ -12,12 +13,12 @@ export const JOB_PAGE_REF = {
     nextCursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null when there is none' },
   },
 };
-/** One Server-Sent Event of `GET /v1/jobs/{id}/events`: the job without params as JSON, after a state change or progress. */
+/** One Server-Sent Event of `GET /v1/jobs/{id}/events`: the job without params as JSON, after a state, progress or result change. */
 export const JOB_EVENT_SCHEMA = {
   type: 'object',
   required: ['event', 'id', 'data'],
   properties: {
-    event: { enum: ['state', 'progress'] },
+    event: { enum: JobEventSchema.properties.type.anyOf.map((each) => each.const) },
     id: { type: 'string', pattern: '^[0-9]+$', description: 'The events-stream sequence; send it as Last-Event-ID to resume' },
     data: { type: 'string', contentMediaType: 'application/json', contentSchema: JOB_SUMMARY_REF },
   },

@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
+  CURRENT_ATTEMPT,
   ErrorCode,
   FerryError,
   isFinalState,
   isJobId,
   isTenantName,
+  parseUploadAttempt,
   RESULT_MEDIA_TYPES,
+  RESULT_UPLOAD_ROUTE,
   resultMediaType,
   verifyAttemptToken,
   type Job,
@@ -21,29 +24,26 @@ export interface ResultUploadSettings {
   readonly maxBytes: number;
 }
 
-/** What a Kubernetes job pod uploads for: its Job's current attempt (its pods share one template). */
-const CURRENT_ATTEMPT = 0;
-
 type UploadRequest = FastifyRequest<{ Params: { tenant: string; id: string; attempt: string } }>;
 
 /**
- * `PUT /internal/v1/results/{tenant}/{id}/{attempt}`: a job attempt uploads its result once, with
- * the token made for that attempt. Refused unless the token matches, the job is still at that
- * attempt and not final, and no result is recorded yet — so a stale attempt can neither upload nor
- * overwrite. The body streams into the object store (size capped, hashed on the way), then the
+ * `PUT /internal/v1/results/{tenant}/{id}/{attempt}` (`RESULT_UPLOAD_ROUTE`): a job attempt uploads
+ * its result once, with the token made for that attempt. Refused unless the token matches, the job
+ * is still at that attempt and not final, and no result is recorded yet — so a stale attempt can
+ * neither upload nor overwrite. The body streams into the object store (size capped, hashed on the way), then the
  * record gets the result's content type, bytes, rows and SHA-256 by compare-and-set, fenced again.
- * Kubernetes job pods upload for attempt 0, the job's current attempt: a Job's pods share one
- * template, so none can carry its own attempt; every new attempt voids the last one's result.
+ * An upload for `current` (a Kubernetes job pod's: see `UploadAttempt`) is for the record's attempt
+ * when it arrives; every new attempt voids the last one's result.
  * A raw Fastify route in its own context: it takes any content type, as a stream.
  */
 export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, settings: ResultUploadSettings): void {
   void fastify.register((instance, _options, done) => {
     instance.removeAllContentTypeParsers();
     instance.addContentTypeParser('*', (_request, _payload, next) => next(null));
-    instance.put('/internal/v1/results/:tenant/:id/:attempt', async (request: UploadRequest, reply) => {
+    instance.put(RESULT_UPLOAD_ROUTE, async (request: UploadRequest, reply) => {
       const { tenant, id } = request.params;
-      const attempt = Number(request.params.attempt);
-      if (!isTenantName(tenant) || !isJobId(id) || !Number.isInteger(attempt) || attempt < 0) {
+      const attempt = parseUploadAttempt(request.params.attempt);
+      if (!isTenantName(tenant) || !isJobId(id) || attempt === undefined) {
         throw new FerryError(ErrorCode.NotFound, 'no such job attempt');
       }
       const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -55,8 +55,7 @@ export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, s
 
       const stores = nats.stores();
       const { job } = await stores.jobs.require(tenant, id);
-      // Attempt 0: "the current attempt" of a job whose executor retries attempts itself (Kubernetes).
-      const current = attempt === CURRENT_ATTEMPT && job.executor?.kind === 'kubernetes' ? job.attempt : attempt;
+      const current = attempt === CURRENT_ATTEMPT ? job.attempt : attempt;
       assertUploadable(job, current);
       const contentType = resultMediaType(request.headers['content-type'] ?? 'application/octet-stream');
       if (contentType === undefined) {
@@ -89,7 +88,7 @@ interface UploadTarget {
 /**
  * Under the claim: checks the record again (an upload that finished between the first check and
  * the claim has recorded its result), streams the body into the object store (capped, hashed on
- * the way), then records it on the job by compare-and-set, fenced once more.
+ * the way), then records it on the job by compare-and-set, fenced once more, with a `result` event.
  */
 async function storeResult(stores: GatewayStores, request: UploadRequest, target: UploadTarget): Promise<JobResult> {
   const { tenant, id, attempt, contentType, maxBytes } = target;
@@ -111,10 +110,12 @@ async function storeResult(stores: GatewayStores, request: UploadRequest, target
   const rowsHeader = request.headers['ferry-result-rows'];
   const rows = typeof rowsHeader === 'string' && /^\d{1,15}$/.test(rowsHeader) ? Number(rowsHeader) : undefined;
   const result: JobResult = { contentType, bytes, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
-  await stores.jobs.update(tenant, id, (latest) => {
+  const recorded = await stores.jobs.update(tenant, id, (latest) => {
     assertUploadable(latest, attempt);
     return { ...latest, result, updatedAt: new Date().toISOString() };
   });
+  // Like every write of a record, announced: a watcher learns of the result before the final state.
+  await stores.events.publish('result', recorded.job, recorded.revision);
   return result;
 }
 

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { RUNNER_ENV, jobKey, parseExitRecord, parseRunnerLine, type JobErrorReport, type JobExecutor, type LogEntry } from '@ferry/contracts';
+import { RUNNER_ENV, jobKey, parseExitRecord, parseRunnerLine, type Job, type JobErrorReport, type JobExecutor, type LogEntry } from '@ferry/contracts';
 import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '../executor.js';
+import { buildRunnerLaunch, type RunnerLaunchSettings } from '../runner-launch.builder.js';
 
 export interface LocalExecutorOptions {
   /** Identifies this controller process; written into each record's `executor.name`. */
@@ -14,6 +15,8 @@ export interface LocalExecutorOptions {
   readonly stopGraceMs: number;
   /** Environment every attempt gets (PATH, data folder, source policy, DuckDB limits). */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** The gateway's address and the secret that signs each attempt's upload token. */
+  readonly launch: RunnerLaunchSettings;
   /**
    * Where runners leave their exit records (`<tenant>/<job id>/<attempt>.json`), read back by
    * `recover`. Every controller on the machine must use the same folder.
@@ -55,40 +58,36 @@ export class LocalExecutor implements Executor {
     return { kind: 'local', name: this.options.name };
   }
 
-  start(launch: AttemptLaunch): Promise<void> {
-    const key = jobKey(launch.tenant, launch.jobId);
+  start({ job, pipeline }: AttemptLaunch): Promise<void> {
+    const key = jobKey(job.tenant, job.id);
     const existing = this.#attempts.get(key);
-    if (existing !== undefined && existing.attempt >= launch.attempt) return Promise.resolve();
+    if (existing !== undefined && existing.attempt >= job.attempt) return Promise.resolve();
     const [command, ...args] = this.options.runnerCommand;
     if (command === undefined) throw new Error('LocalExecutor: empty runner command');
     const child = spawn(command, args, {
       env: {
         ...this.options.baseEnv,
-        ...launch.env,
-        [RUNNER_ENV.job]: JSON.stringify(launch.spec),
+        ...buildRunnerLaunch(job, pipeline, job.attempt, this.options.launch).env,
         [RUNNER_ENV.watchStdin]: '1',
-        [RUNNER_ENV.exitRecord]: this.exitRecordPath(launch.tenant, launch.jobId, launch.attempt),
+        [RUNNER_ENV.exitRecord]: this.exitRecordPath(job.tenant, job.id, job.attempt),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const attempt: Attempt = { attempt: launch.attempt, child, startedAt: new Date(), stopping: false, error: undefined, exit: undefined };
+    const attempt: Attempt = { attempt: job.attempt, child, startedAt: new Date(), stopping: false, error: undefined, exit: undefined };
     this.#attempts.set(key, attempt);
-    const drained = Promise.all([
-      this.pump(launch, attempt, child.stdout, 'stdout'),
-      this.pump(launch, attempt, child.stderr, 'stderr'),
-    ]);
+    const drained = Promise.all([this.pump(job, attempt, child.stdout, 'stdout'), this.pump(job, attempt, child.stderr, 'stderr')]);
     const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {
       child.once('error', (error) => {
-        void this.sink.log(launch.tenant, launch.jobId, entry(`runner failed to start: ${error.message}`, 'stderr', launch.attempt), -1);
+        void this.sink.log(job.tenant, job.id, entry(`runner failed to start: ${error.message}`, 'stderr', job.attempt), -1);
         resolve({ exitCode: 127, signal: null });
       });
       child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
     });
     void Promise.all([exited, drained]).then(([status]) => {
       attempt.exit = { ...status, finishedAt: new Date() };
-      this.sink.changed(launch.tenant, launch.jobId);
+      this.sink.changed(job.tenant, job.id);
     });
-    this.sink.changed(launch.tenant, launch.jobId);
+    this.sink.changed(job.tenant, job.id);
     return Promise.resolve();
   }
 
@@ -162,17 +161,17 @@ export class LocalExecutor implements Executor {
   }
 
   /** Reads one output stream line by line, in order, until it ends. */
-  private async pump(launch: AttemptLaunch, attempt: Attempt, stream: NodeJS.ReadableStream | null, name: LogEntry['stream']): Promise<void> {
+  private async pump(job: Job, attempt: Attempt, stream: NodeJS.ReadableStream | null, name: LogEntry['stream']): Promise<void> {
     if (stream === null) return;
     let sequence = 0;
     for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
       const parsed = parseRunnerLine(line);
-      if (parsed.kind === 'progress') this.sink.progress(launch.tenant, launch.jobId, launch.attempt, parsed.progress);
+      if (parsed.kind === 'progress') this.sink.progress(job.tenant, job.id, job.attempt, parsed.progress);
       else if (parsed.kind === 'error') attempt.error = parsed.error;
       else {
         sequence += 1;
         // A line NATS cannot take now (an outage) is dropped rather than stalling the attempt's pipe.
-        await this.sink.log(launch.tenant, launch.jobId, entry(parsed.line, name, launch.attempt), sequence).catch(() => undefined);
+        await this.sink.log(job.tenant, job.id, entry(parsed.line, name, job.attempt), sequence).catch(() => undefined);
       }
     }
   }

@@ -1,0 +1,200 @@
+import { createQueuedJob, jobKey, transitionJob, type Job, type JobEvent, type JobExecutor } from '@ferry/contracts';
+import type { AttemptLaunch, AttemptObservation, Executor } from '@ferry/executor';
+import type { StoredJob } from '@ferry/nats';
+import { parseCatalog } from '@ferry/pipelines';
+import { JobIndex } from '../scheduling/job.index.js';
+import { JobReconciler } from './job.reconciler.js';
+import { ProgressBuffer } from './progress.buffer.js';
+
+const T0 = new Date('2030-01-01T00:00:00Z');
+const catalog = parseCatalog(
+  `
+pipelines:
+  - name: sleep
+    kind: sleep
+    description: Sleep.
+`,
+  'spec',
+);
+
+/** The job store's port over a map: revisions count up, a replace from a stale revision loses. */
+class FakeJobs {
+  readonly records = new Map<string, StoredJob>();
+  readonly purged: string[] = [];
+
+  put(job: Job): StoredJob {
+    const key = jobKey(job.tenant, job.id);
+    const stored = { job, revision: (this.records.get(key)?.revision ?? 0) + 1 };
+    this.records.set(key, stored);
+    return stored;
+  }
+
+  get(tenant: string, jobId: string): Promise<StoredJob | undefined> {
+    return Promise.resolve(this.records.get(jobKey(tenant, jobId)));
+  }
+
+  replace(current: StoredJob, next: Job): Promise<number | undefined> {
+    const key = jobKey(next.tenant, next.id);
+    if (this.records.get(key)?.revision !== current.revision) return Promise.resolve(undefined);
+    return Promise.resolve(this.put(next).revision);
+  }
+
+  purge(tenant: string, jobId: string): Promise<void> {
+    this.records.delete(jobKey(tenant, jobId));
+    this.purged.push(jobKey(tenant, jobId));
+    return Promise.resolve();
+  }
+}
+
+/** An executor that reports what a spec tells it to and records what it is asked. */
+class FakeExecutor implements Executor {
+  readonly kind = 'local' as const;
+  readonly name = 'fake';
+  readonly retriesAttempts = false;
+  readonly started: AttemptLaunch[] = [];
+  readonly forgotten: string[] = [];
+  observation: AttemptObservation = { phase: 'absent' };
+
+  describe(): JobExecutor {
+    return { kind: 'local', name: this.name };
+  }
+  start(launch: AttemptLaunch): Promise<void> {
+    this.started.push(launch);
+    return Promise.resolve();
+  }
+  observe(): AttemptObservation {
+    return this.observation;
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  forget(tenant: string, jobId: string): void {
+    this.forgotten.push(jobKey(tenant, jobId));
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface World {
+  readonly reconciler: JobReconciler;
+  readonly jobs: FakeJobs;
+  readonly executor: FakeExecutor;
+  readonly progress: ProgressBuffer;
+  readonly events: Array<{ type: JobEvent['type']; state: string; revision: number; percent: number | undefined }>;
+  readonly requeued: string[];
+}
+
+function world(now = T0, retentionMs = 60_000): World {
+  const jobs = new FakeJobs();
+  const executor = new FakeExecutor();
+  const events: World['events'] = [];
+  const requeued: string[] = [];
+  const progress = new ProgressBuffer({ addAfter: () => undefined }, 1000);
+  const reconciler = new JobReconciler(
+    {
+      jobs,
+      events: {
+        publish: (type, job, revision) => {
+          events.push({ type, state: job.state, revision, percent: job.progress?.percent });
+          return Promise.resolve(events.length);
+        },
+      },
+      executor,
+      catalog,
+      index: new JobIndex({ global: 10, perTenant: undefined }),
+      queue: { add: (key) => requeued.push(key), addAfter: (key) => requeued.push(key) },
+      progress,
+      logger: { info: () => undefined, warn: () => undefined },
+      clock: () => now,
+    },
+    { retryBaseMs: 1000, retryMaxMs: 10_000, retentionMs },
+  );
+  return { reconciler, jobs, executor, progress, events, requeued };
+}
+
+function queued(id = '01jq0000000000000000000001'): Job {
+  return createQueuedJob({ id, tenant: 'acme', pipeline: 'sleep', params: { seconds: 1 }, labels: {}, maxAttempts: 2, timeoutSeconds: 600, startDeadlineSeconds: 600, now: T0 });
+}
+
+/** Running its attempt `attempt` on the fake executor. */
+function running(attempt = 1): Job {
+  let job = queued();
+  for (let next = 1; next <= attempt; next += 1) job = transitionJob(transitionJob(job, { state: 'starting', attempt: next }, T0), { state: 'running' }, T0);
+  return { ...job, executor: { kind: 'local', name: 'fake' } };
+}
+
+const key = (job: Job): string => jobKey(job.tenant, job.id);
+
+describe('JobReconciler (against fakes of its ports)', () => {
+  it('announces a new submission, opens attempt 1 and hands the executor the record and its catalog entry', async () => {
+    const { reconciler, jobs, executor, events } = world();
+    const job = queued();
+    jobs.put(job);
+    await reconciler.reconcile(key(job));
+    expect(events.map((event) => `${event.type} ${event.state}`)).toEqual(['state queued', 'state starting']);
+    const stored = jobs.records.get(key(job));
+    expect(stored?.job).toMatchObject({ state: 'starting', attempt: 1, executor: { kind: 'local', name: 'fake' } });
+    expect(executor.started).toHaveLength(1);
+    expect(executor.started[0]?.job).toEqual(stored?.job);
+    expect(executor.started[0]?.pipeline).toBe(catalog.get('sleep'));
+  });
+
+  it('writes the last reported progress, with its event, before the final state, so the final record keeps it', async () => {
+    const { reconciler, jobs, executor, progress, events } = world();
+    const job = running();
+    jobs.put(job);
+    progress.report(job.tenant, job.id, 1, { percent: 40 });
+    progress.report(job.tenant, job.id, 1, { percent: 100 });
+    executor.observation = { phase: 'exited', attempt: 1, exitCode: 0, signal: null, finishedAt: T0, error: undefined };
+    await reconciler.reconcile(key(job));
+    expect(events.map((event) => `${event.type} ${event.state} ${event.percent}`)).toEqual(['progress running 100', 'state succeeded 100']);
+    expect(jobs.records.get(key(job))?.job).toMatchObject({ state: 'succeeded', progress: { percent: 100 } });
+    expect(progress.take(key(job))).toBeUndefined();
+  });
+
+  it("drops progress of an attempt that is not the record's", async () => {
+    const { reconciler, jobs, executor, progress, events } = world();
+    const job = running(2);
+    const before = jobs.put(job);
+    progress.report(job.tenant, job.id, 1, { percent: 90 });
+    executor.observation = { phase: 'running', attempt: 2, startedAt: T0, stopping: false };
+    await reconciler.reconcile(key(job));
+    expect(events).toEqual([]);
+    expect(jobs.records.get(key(job))).toEqual(before);
+  });
+
+  it('a progress write that loses the race publishes nothing, keeps the progress and runs the key again', async () => {
+    const { reconciler, jobs, progress, events, requeued } = world();
+    const job = running();
+    jobs.put(job);
+    progress.report(job.tenant, job.id, 1, { percent: 10 });
+    // Another writer (the gateway's cancel request) moves the record between the read and the write.
+    const get = jobs.get.bind(jobs);
+    jobs.get = async (tenant, jobId) => {
+      const read = await get(tenant, jobId);
+      jobs.put({ ...job, cancelRequested: true });
+      return read;
+    };
+    await reconciler.reconcile(key(job));
+    expect(events).toEqual([]);
+    expect(requeued).toEqual([key(job)]);
+    expect(progress.take(key(job))).toEqual({ attempt: 1, progress: { percent: 10 } });
+  });
+
+  it('purges a final record once past retention and forgets it; a vanished record is forgotten', async () => {
+    const job = transitionJob(running(), { state: 'succeeded' }, T0);
+    const young = world(new Date(T0.getTime() + 59_000));
+    young.jobs.put(job);
+    await young.reconciler.reconcile(key(job));
+    expect(young.jobs.purged).toEqual([]);
+    expect(young.executor.forgotten).toEqual([key(job)]);
+
+    const old = world(new Date(T0.getTime() + 60_000));
+    old.jobs.put(job);
+    await old.reconciler.reconcile(key(job));
+    expect(old.jobs.purged).toEqual([key(job)]);
+    await old.reconciler.reconcile(key(job));
+    expect(old.executor.forgotten).toEqual([key(job), key(job)]);
+  });
+});
