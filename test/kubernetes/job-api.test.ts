@@ -45,17 +45,17 @@ describe('KubernetesExecutor: the Job API calls', () => {
     expect(fake.get('jobs', jobName(job.id))).toBeUndefined();
   });
 
-  it('forget leaves a Job that has not ended alone: the reconcile deletes it, a TTL would be a wasted write', async () => {
+  it('release leaves a Job that has not ended alone: the reconcile deletes it, a TTL would be a wasted write', async () => {
     const { executor, fake } = harness;
     const job = queuedJob();
     await executor.start(launchOf(job));
     await eventually(() => expect(executor.observe(job.tenant, job.id).phase).toBe('pending'));
-    executor.forget(job.tenant, job.id);
+    executor.release(job.tenant, job.id);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fake.requests.filter((request) => request.method === 'PATCH')).toEqual([]);
   });
 
-  it('forget merge-patches ttlSecondsAfterFinished once the Job has ended and is final in the record; a Job not in the cache is left alone', async () => {
+  it('release merge-patches ttlSecondsAfterFinished once the Job has ended and is final in the record; a Job not in the cache is left alone', async () => {
     const { executor, fake } = harness;
     const job = queuedJob();
     await executor.start(launchOf(job));
@@ -65,8 +65,8 @@ describe('KubernetesExecutor: the Job API calls', () => {
     fake.emit('jobs', 'MODIFIED', withStatus(stored, { failed: 1, conditions: [condition('Failed', 'BackoffLimitExceeded')] }));
     await eventually(() => expect(executor.observe(job.tenant, job.id).phase).toBe('finished'));
 
-    executor.forget(job.tenant, job.id);
-    executor.forget(job.tenant, job.id); // still in flight: not sent twice
+    executor.release(job.tenant, job.id);
+    executor.release(job.tenant, job.id); // still in flight: not sent twice
 
     const path = `${JOBS}/${jobName(job.id)}`;
     await eventually(() => expect(fake.get('jobs', jobName(job.id))?.['spec']).toMatchObject({ ttlSecondsAfterFinished: 600 }));
@@ -75,11 +75,11 @@ describe('KubernetesExecutor: the Job API calls', () => {
     expect(patches[0]?.headers['content-type']).toBe('application/merge-patch+json');
     expect(patches[0]?.body).toEqual({ metadata: { annotations: { 'ferry.dev/final-recorded': 'true' } }, spec: { ttlSecondsAfterFinished: 600 } });
 
-    // The cache now shows the patch: a later forget (every reconcile of a final job calls it) sends nothing.
+    // The cache now shows the patch: a later release (every reconcile of a final job calls it) sends nothing.
     await eventually(() => expect(fake.openWatches('jobs')).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    executor.forget(job.tenant, job.id);
-    executor.forget('acme', queuedJob().id);
+    executor.release(job.tenant, job.id);
+    executor.release('acme', queuedJob().id);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fake.requests.filter((request) => request.method === 'PATCH')).toHaveLength(1);
   });

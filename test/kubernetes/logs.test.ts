@@ -128,7 +128,7 @@ describe('KubernetesExecutor: pod logs', () => {
     expect(sink.changes.slice(changes)).toContain(key);
   });
 
-  it('numbers attempts by pod creation, follows each pod once, retries a container not yet started, and stops after forget', async () => {
+  it('numbers attempts by pod creation, follows each pod once, retries a container not yet started, and stops after release', async () => {
     const { executor, fake, sink } = harness;
     const job = queuedJob();
     const key = jobKey(job.tenant, job.id);
@@ -153,7 +153,7 @@ describe('KubernetesExecutor: pod logs', () => {
     expect(fake.requestsTo('GET', podPath(first))).toHaveLength(1);
 
     // Final in Ferry's record: the follower stops and no pod of the job is followed again.
-    executor.forget(job.tenant, job.id);
+    executor.release(job.tenant, job.id);
     await eventually(() => expect(fake.logs.openStreams(second)).toBe(0));
     const third = podObject(job, { index: 2, phase: 'Running' });
     fake.emit('pods', 'ADDED', third);
@@ -173,7 +173,7 @@ describe('KubernetesExecutor: pod logs', () => {
     finishPod(fake, recorded, 0, 'Succeeded');
     jobStatus(fake, recorded, { succeeded: 1, completionTime: stamp(30), conditions: [condition('Complete')] });
     await eventually(() => expect(executor.observe(recorded.tenant, recorded.id)).toMatchObject({ phase: 'finished' }));
-    executor.forget(recorded.tenant, recorded.id);
+    executor.release(recorded.tenant, recorded.id);
     await eventually(() => expect(fake.get('jobs', jobName(recorded.id))?.metadata).toMatchObject({ annotations: { 'ferry.dev/final-recorded': 'true' } }));
     await executor.close();
     const readsBefore = fake.requestsTo('GET', podPath(recordedPod)).length;

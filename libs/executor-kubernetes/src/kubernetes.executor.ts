@@ -57,7 +57,7 @@ export class KubernetesExecutor implements Executor {
   /** Pod names by job key: the pod cache indexed by the `ferry.dev/job-id` label. */
   readonly #podsByJob = new Map<string, Set<string>>();
   /** Jobs whose final state Ferry recorded (kept until their Job is deleted). */
-  readonly #forgotten = new Set<string>();
+  readonly #released = new Set<string>();
   /** Jobs whose TTL patch is under way or done (until the cache shows it): one patch per Job. */
   readonly #patching = new Set<string>();
   /** Finished Jobs still waiting for their last log lines: since when, and the wake-up at the limit. */
@@ -138,14 +138,11 @@ export class KubernetesExecutor implements Executor {
     const pods = this.podsOf(key);
     const maxAttempts = (k8sJob.spec?.backoffLimit ?? DEFAULT_BACKOFF_LIMIT) + 1;
     const observation = observeKubernetesJob(k8sJob, pods, maxAttempts, this.#logs.errorOf(key));
-    if (observation.phase !== 'finished' || this.#forgotten.has(key) || isFinalRecorded(k8sJob) || this.#logs.allRead(pods)) {
-      this.stopDraining(key);
-      return observation;
-    }
+    if (observation.phase !== 'finished' || this.#released.has(key) || isFinalRecorded(k8sJob) || this.#logs.allRead(pods)) return observation;
     // The Job ended but its pods' last lines are still being read: the final state waits for them
-    // (the sink's contract), up to `logDrainMs`.
-    const draining = this.#draining.get(key) ?? this.startDraining(key, tenant, jobId);
-    if (Date.now() - draining.since >= this.#logDrainMs) return observation;
+    // (the sink's contract), up to `logDrainMs` from when the watch saw the Job end.
+    const endedAt = this.#draining.get(key)?.since;
+    if (endedAt === undefined || Date.now() - endedAt >= this.#logDrainMs) return observation;
     return { phase: 'running', attempt: observation.attempt, startedAt: observation.finishedAt, stopping: false };
   }
 
@@ -166,14 +163,14 @@ export class KubernetesExecutor implements Executor {
    * of `ttlSecondsAfterFinished`, marked as recorded), stop reading its logs, drop what was kept of it.
    * Called on every reconcile of a final job, so the patch is sent only while the cache lacks it.
    */
-  forget(tenant: string, jobId: string): void {
+  release(tenant: string, jobId: string): void {
     const key = jobKey(tenant, jobId);
     this.#logs.forgetJob(key);
     this.stopDraining(key);
     const name = jobName(jobId);
     const k8sJob = this.#jobs.get(name);
     if (k8sJob === undefined) return;
-    this.#forgotten.add(key);
+    this.#released.add(key);
     if (isFinalRecorded(k8sJob) || k8sJob.metadata?.deletionTimestamp != null || this.#patching.has(key)) return;
     // A Job that has not ended while its record is final (cancelled, past its start deadline) is
     // deleted by the reconcile that follows: a TTL for it would be a wasted write, answered 404
@@ -205,9 +202,16 @@ export class KubernetesExecutor implements Executor {
     if (owner === undefined) return;
     const key = jobKey(owner.tenant, owner.jobId);
     if (event === 'delete' || isFinalRecorded(k8sJob)) this.#patching.delete(key);
-    if (event === 'delete') this.#forgotten.delete(key);
-    // Pods may have been cached before their Job: follow them now.
-    else for (const pod of this.podsOf(key)) this.followLog(owner, key, pod);
+    if (event === 'delete') {
+      this.#released.delete(key);
+      this.stopDraining(key);
+    } else {
+      // Pods may have been cached before their Job: follow them now.
+      for (const pod of this.podsOf(key)) this.followLog(owner, key, pod);
+      // Ended: `observe` waits for the pods' last lines from now on, and a timer wakes the job's
+      // reconcile when that wait is over.
+      if (hasEnded(k8sJob) && !isFinalRecorded(k8sJob) && !this.#released.has(key) && !this.#draining.has(key)) this.startDraining(key, owner.tenant, owner.jobId);
+    }
     this.#sink.changed(owner.tenant, owner.jobId);
   }
 
@@ -231,7 +235,7 @@ export class KubernetesExecutor implements Executor {
 
   /** Follows a started pod's log while its job is not final in Ferry's record. */
   private followLog(owner: { tenant: string; jobId: string }, key: string, pod: V1Pod): void {
-    if (this.#forgotten.has(key)) return;
+    if (this.#released.has(key)) return;
     const k8sJob = this.#jobs.get(jobName(owner.jobId));
     if (k8sJob === undefined || isFinalRecorded(k8sJob)) return;
     this.#logs.follow(owner, pod, () => attemptOfPod(pod, this.podsOf(key)));
@@ -246,12 +250,10 @@ export class KubernetesExecutor implements Executor {
     return pods;
   }
 
-  private startDraining(key: string, tenant: string, jobId: string): { since: number; timer: NodeJS.Timeout } {
+  private startDraining(key: string, tenant: string, jobId: string): void {
     const timer = setTimeout(() => this.#sink.changed(tenant, jobId), this.#logDrainMs);
     timer.unref();
-    const draining = { since: Date.now(), timer };
-    this.#draining.set(key, draining);
-    return draining;
+    this.#draining.set(key, { since: Date.now(), timer });
   }
 
   private stopDraining(key: string): void {

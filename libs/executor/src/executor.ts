@@ -68,6 +68,7 @@ export interface Executor {
   /** The `executor` field of a job it starts: the local process owner, or the Job's name and namespace. */
   describe(tenant: string, jobId: string): JobExecutor;
   start(launch: AttemptLaunch): Promise<void>;
+  /** What the executor sees of the job's latest attempt: a read, starting no timer and sending no request. */
   observe(tenant: string, jobId: string): AttemptObservation;
   /**
    * Looks for what an attempt this executor has no memory of left behind — its controller died, or
@@ -78,8 +79,12 @@ export interface Executor {
   recover?(tenant: string, jobId: string, attempt: number): Promise<void>;
   /** Asks the attempt to stop (SIGTERM), then forces it after the grace period. */
   stop(tenant: string, jobId: string): Promise<void>;
-  /** Drops what the executor remembers of a finished job. */
-  forget(tenant: string, jobId: string): void;
+  /**
+   * Ferry recorded the job's final state: let go of it. Drops what the executor keeps of the job;
+   * a Kubernetes Job is handed to the TTL controller (one PATCH, sent only while its cache lacks it).
+   * Called on every reconcile of a final job, so it must cost nothing the second time.
+   */
+  release(tenant: string, jobId: string): void;
   /** Stops every attempt (shutdown). */
   close(): Promise<void>;
 }

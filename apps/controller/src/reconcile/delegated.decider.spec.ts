@@ -25,7 +25,7 @@ function job(state: 'starting' | 'running', attempt = 1, extra: Partial<Job> = {
 }
 
 const decideFor = (record: Job, observation: AttemptObservation, seconds = 10): Decision =>
-  decide({ job: record, observation, now: at(seconds), executor: K8S, admitted: false, queuePosition: null, retryBaseMs: 10_000, retryMaxMs: 360_000, retriesAttempts: true });
+  decide({ job: record, observation, now: at(seconds), executor: K8S, admitted: false, queuePosition: null, retryBaseMs: 10_000, retryMaxMs: 360_000, retriesAttempts: true, pipelineKnown: true, retentionMs: 86_400_000 });
 
 const pending = (attempt: number, since: number, reason: string | null = null, message: string | null = null): AttemptObservation => ({ phase: 'pending', attempt, since: at(since), reason, message });
 const running = (attempt: number): AttemptObservation => ({ phase: 'running', attempt, startedAt: at(2), stopping: false });

@@ -23,6 +23,7 @@ const OTHER: JobExecutor = { kind: 'local', name: 'controller-dead' };
 
 const BASE_MS = 10_000;
 const MAX_MS = 360_000;
+const RETENTION_MS = 3_600_000;
 
 interface JobShape {
   readonly maxAttempts?: number;
@@ -112,6 +113,8 @@ function input(job: Job, observation: AttemptObservation, nowSeconds: number, ex
     retryBaseMs: BASE_MS,
     retryMaxMs: MAX_MS,
     retriesAttempts: false,
+    pipelineKnown: true,
+    retentionMs: RETENTION_MS,
     ...extra,
   };
 }
@@ -133,12 +136,21 @@ const startNext = (attempt: number): Decision => ({
 describe('decide: final jobs', () => {
   it.each([
     ['succeeded', absent],
-    ['failed', runningObs(1)],
     ['cancelled', exitedObs(1, 143, 30, { signal: null })],
-  ] as const)('%s → finished, whatever the executor sees', (state, observation) => {
+  ] as const)('%s, nothing of it running → finished, then purge once past retention', (state, observation) => {
     const job = move(running(), { state }, 20);
     expect(decide(input(job, observation, 25))).toEqual({ kind: 'finished' });
-    expect(decide(input({ ...job, cancelRequested: true }, observation, 100_000))).toEqual({ kind: 'finished' });
+    expect(decide(input({ ...job, cancelRequested: true }, observation, 20 + RETENTION_MS / 1000 - 1))).toEqual({ kind: 'finished' });
+    expect(decide(input(job, observation, 20 + RETENTION_MS / 1000))).toEqual({ kind: 'purge' });
+  });
+
+  it.each([
+    ['running', runningObs(1)],
+    ['pending', { phase: 'pending', attempt: 1, since: at(1), reason: null, message: null } as const],
+  ])('failed while its attempt is still %s here → stop it first, even past retention', (_phase, observation) => {
+    const job = move(running(), { state: 'failed' }, 20);
+    expect(decide(input(job, observation, 25))).toEqual({ kind: 'stop', requeueAfterMs: 1000 });
+    expect(decide(input(job, observation, 20 + RETENTION_MS / 1000))).toEqual({ kind: 'stop', requeueAfterMs: 1000 });
   });
 });
 
@@ -150,6 +162,14 @@ describe('decide: queued', () => {
     expect(decide(input(job, absent, 5, { admitted: true }))).toEqual(expected);
     expect(decide(input(job, absent, 500))).toEqual(expected);
     expectAllowed(job, expected);
+  });
+
+  it('a pipeline gone from the catalog → failed/InvalidSubmission, admitted or not; a cancel request still wins', () => {
+    const expected: Decision = { kind: 'transition', change: { state: 'failed', reason: 'InvalidSubmission', message: 'pipeline "sleep" is no longer in the catalog' } };
+    expect(decide(input(queued(), absent, 5, { pipelineKnown: false }))).toEqual(expected);
+    expect(decide(input(queued(), absent, 5, { pipelineKnown: false, admitted: true }))).toEqual(expected);
+    expect(decide(input({ ...queued(), cancelRequested: true }, absent, 5, { pipelineKnown: false }))).toMatchObject({ change: { state: 'cancelled' } });
+    expectAllowed(queued(), expected);
   });
 
   it.each([
@@ -496,25 +516,23 @@ function converge(job: Job, observation: AttemptObservation, nowSeconds: number)
 }
 
 describe('decide: docs/architecture.md §3 cases found by review (fixed)', () => {
-  // BUG: job.decider.ts:111 answers `succeeded` from `starting`, which the §3 table forbids
-  // (starting → running | starting | failed | cancelled), so `transitionJob` throws a conflict on
-  // every reconcile until the deadline turns the job into failed/DeadlineExceeded. Happens whenever
-  // an attempt exits 0 before a reconcile saw it running (a fast job, a busy queue).
+  // Was: `succeeded` straight from `starting`, which the §3 table forbids (starting → running |
+  // starting | failed | cancelled), so `transitionJob` threw a conflict on every reconcile until the
+  // deadline failed the job. Happens whenever an attempt exits 0 before a reconcile saw it running.
   it('an attempt that exits 0 before it was seen running ends succeeded through allowed moves', () => {
     const job = starting();
     expect(converge(job, exitedObs(1, 0, 2), 3).state).toBe('succeeded');
   });
 
-  // BUG: job.decider.ts:100 judges the deadline by `now`, not by when the attempt finished, so a job
-  // that exited 0 within timeoutSeconds but is reconciled after it fails with DeadlineExceeded.
+  // Was: the deadline judged by `now`, not by when the attempt finished, so a job that exited 0
+  // within timeoutSeconds but was reconciled after it failed with DeadlineExceeded.
   it('an attempt that succeeded before the deadline, reconciled after it, still succeeds', () => {
     const job = running({ timeoutSeconds: 600 });
     expect(decide(input(job, exitedObs(1, 0, 590), 605))).toEqual({ kind: 'transition', change: { state: 'succeeded', reason: null, message: null } });
   });
 
-  // GAP: §3 says startDeadlineSeconds bounds the wait for an attempt to start running; decide()
-  // checks it only for queued jobs, so an owned attempt stuck in `starting` is restarted ('start')
-  // until timeoutSeconds instead of failing with StartDeadlineExceeded.
+  // Was: startDeadlineSeconds checked for queued jobs only, so an owned attempt stuck in `starting`
+  // was restarted until timeoutSeconds instead of failing with StartDeadlineExceeded.
   it('an attempt that never starts running fails with StartDeadlineExceeded', () => {
     const job = starting({ startDeadlineSeconds: 60, timeoutSeconds: 3_600 });
     expect(decide(input(job, absent, 120))).toMatchObject({ kind: 'transition', change: { state: 'failed', reason: 'StartDeadlineExceeded' } });
@@ -607,8 +625,13 @@ describe('decide: properties over generated inputs', () => {
     }
   });
 
-  it('final jobs are always finished; non-final ones never are', () => {
-    for (const { input: i, decision } of cases) expect(decision.kind === 'finished').toBe(isFinalState(i.job.state));
+  it('final jobs are finished, purged or stopped (while something of them runs here); non-final ones never are finished or purged', () => {
+    for (const { input: i, decision } of cases) {
+      const ending = decision.kind === 'finished' || decision.kind === 'purge';
+      if (!isFinalState(i.job.state)) expect(ending).toBe(false);
+      else if (i.observation.phase === 'running') expect(decision).toEqual({ kind: 'stop', requeueAfterMs: 1000 });
+      else expect(ending).toBe(true);
+    }
   });
 
   it('a cancel request is only ever answered by stop (a live attempt), a move to cancelled, or the record of an attempt that already ended', () => {
@@ -625,9 +648,9 @@ describe('decide: properties over generated inputs', () => {
     }
   });
 
-  it('start and stop are only decided for this executor’s own attempt', () => {
+  it('start and stop of a live job are only decided for this executor’s own attempt', () => {
     for (const { input: i, decision } of cases) {
-      if (decision.kind !== 'start' && decision.kind !== 'stop') continue;
+      if ((decision.kind !== 'start' && decision.kind !== 'stop') || isFinalState(i.job.state)) continue;
       expect(i.job.executor).toEqual(ME);
       if (decision.kind === 'start') expect(i.job.state).toBe('starting');
       if (decision.kind === 'stop') expect(i.observation).toMatchObject({ phase: 'running', attempt: i.job.attempt });

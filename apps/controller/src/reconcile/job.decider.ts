@@ -26,6 +26,10 @@ export interface DecisionInput {
   readonly retryMaxMs: number;
   /** The executor retries attempts and enforces the deadline itself (a Kubernetes Job). */
   readonly retriesAttempts: boolean;
+  /** The job's pipeline is in this controller's catalog. */
+  readonly pipelineKnown: boolean;
+  /** A final record is purged this long after it finished. */
+  readonly retentionMs: number;
 }
 
 /** What to do about a job, decided from its record and what the executor observes. */
@@ -37,26 +41,39 @@ export type Decision =
   | { readonly kind: 'annotate'; readonly fields: Pick<Job, 'reason' | 'message' | 'queuePosition'>; readonly requeueAfterMs?: number }
   | { readonly kind: 'start' }
   | { readonly kind: 'stop'; readonly requeueAfterMs: number }
-  | { readonly kind: 'finished' };
+  /** A final job nothing runs of: the executor may let go of it (and the index drops it). */
+  | { readonly kind: 'finished' }
+  /** As `finished`, and the record is past retention: purge it. */
+  | { readonly kind: 'purge' };
 
 const SECOND = 1000;
 
 /**
  * The reconcile core: pure, level-based. Given the record and the observation, it names the one
  * next step toward the state the record asks for; the reconciler applies it with compare-and-set
- * and calls again until the answer is `none` (or `finished`).
+ * and calls again until the answer is `none` (or `finished`, `purge`).
  */
 export function decide(input: DecisionInput): Decision {
   const { job } = input;
-  if (isFinalState(job.state)) return { kind: 'finished' };
+  if (isFinalState(job.state)) return decideFinal(input);
   if (job.state === 'queued') return decideQueued(input);
   return input.retriesAttempts ? decideDelegated(input) : decideActive(input);
+}
+
+/** A final job: stop whatever of it this executor still runs, then let go of it; purge it once past retention. */
+function decideFinal({ job, observation, now, retentionMs }: DecisionInput): Decision {
+  if (observation.phase === 'running' || observation.phase === 'pending') return { kind: 'stop', requeueAfterMs: SECOND };
+  const finishedMs = Date.parse(job.finishedAt ?? job.updatedAt);
+  return now.getTime() - finishedMs >= retentionMs ? { kind: 'purge' } : { kind: 'finished' };
 }
 
 function decideQueued(input: DecisionInput): Decision {
   const { job, now } = input;
   if (job.cancelRequested) {
     return { kind: 'transition', change: { state: 'cancelled', reason: JobReason.Cancelled, message: 'cancelled before it started' } };
+  }
+  if (!input.pipelineKnown) {
+    return { kind: 'transition', change: { state: 'failed', reason: JobReason.InvalidSubmission, message: `pipeline "${job.pipeline}" is no longer in the catalog` } };
   }
   const waitedMs = now.getTime() - Date.parse(job.createdAt);
   const startDeadlineMs = job.startDeadlineSeconds * SECOND;

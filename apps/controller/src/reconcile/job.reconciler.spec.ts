@@ -52,7 +52,8 @@ class FakeExecutor implements Executor {
   readonly name = 'fake';
   readonly retriesAttempts = false;
   readonly started: AttemptLaunch[] = [];
-  readonly forgotten: string[] = [];
+  readonly released: string[] = [];
+  readonly stopped: string[] = [];
   observation: AttemptObservation = { phase: 'absent' };
 
   describe(): JobExecutor {
@@ -65,11 +66,12 @@ class FakeExecutor implements Executor {
   observe(): AttemptObservation {
     return this.observation;
   }
-  stop(): Promise<void> {
+  stop(tenant: string, jobId: string): Promise<void> {
+    this.stopped.push(jobKey(tenant, jobId));
     return Promise.resolve();
   }
-  forget(tenant: string, jobId: string): void {
-    this.forgotten.push(jobKey(tenant, jobId));
+  release(tenant: string, jobId: string): void {
+    this.released.push(jobKey(tenant, jobId));
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -182,19 +184,39 @@ describe('JobReconciler (against fakes of its ports)', () => {
     expect(progress.take(key(job))).toEqual({ attempt: 1, progress: { percent: 10 } });
   });
 
-  it('purges a final record once past retention and forgets it; a vanished record is forgotten', async () => {
+  it('fails a queued job whose pipeline left the catalog, and starts nothing', async () => {
+    const { reconciler, jobs, executor } = world();
+    const job = { ...queued(), pipeline: 'gone' };
+    jobs.put(job);
+    await reconciler.reconcile(key(job));
+    expect(jobs.records.get(key(job))?.job).toMatchObject({ state: 'failed', reason: 'InvalidSubmission' });
+    expect(executor.started).toEqual([]);
+  });
+
+  it('stops what of a final job still runs here before letting go of it', async () => {
+    const { reconciler, jobs, executor, requeued } = world();
+    const job = transitionJob(running(), { state: 'cancelled' }, T0);
+    jobs.put(job);
+    executor.observation = { phase: 'running', attempt: 1, startedAt: T0, stopping: true };
+    await reconciler.reconcile(key(job));
+    expect(executor.stopped).toEqual([key(job)]);
+    expect(executor.released).toEqual([]);
+    expect(requeued).toEqual([key(job)]);
+  });
+
+  it('purges a final record once past retention and releases it; a vanished record is released', async () => {
     const job = transitionJob(running(), { state: 'succeeded' }, T0);
     const young = world(new Date(T0.getTime() + 59_000));
     young.jobs.put(job);
     await young.reconciler.reconcile(key(job));
     expect(young.jobs.purged).toEqual([]);
-    expect(young.executor.forgotten).toEqual([key(job)]);
+    expect(young.executor.released).toEqual([key(job)]);
 
     const old = world(new Date(T0.getTime() + 60_000));
     old.jobs.put(job);
     await old.reconciler.reconcile(key(job));
     expect(old.jobs.purged).toEqual([key(job)]);
     await old.reconciler.reconcile(key(job));
-    expect(old.executor.forgotten).toEqual([key(job), key(job)]);
+    expect(old.executor.released).toEqual([key(job), key(job)]);
   });
 });

@@ -1,7 +1,6 @@
 import {
   ErrorCode,
   FerryError,
-  JobReason,
   isFinalState,
   parseJobKey,
   transitionJob,
@@ -83,7 +82,7 @@ export class JobReconciler {
     const stored = await this.jobs.get(parsed.tenant, parsed.jobId);
     if (stored === undefined) {
       this.index.remove(key);
-      this.executor.forget(parsed.tenant, parsed.jobId);
+      this.executor.release(parsed.tenant, parsed.jobId);
       return;
     }
     this.index.put(stored.job);
@@ -122,20 +121,18 @@ export class JobReconciler {
   }
 
   private decideFor(job: Job, now: Date): Decision {
-    if (job.state === 'queued' && !job.cancelRequested && this.catalog.get(job.pipeline) === undefined) {
-      return { kind: 'transition', change: { state: 'failed', reason: JobReason.InvalidSubmission, message: `pipeline "${job.pipeline}" is no longer in the catalog` } };
-    }
-    const plan = this.index.plan();
     return decide({
       job,
       observation: this.executor.observe(job.tenant, job.id),
       now,
       executor: this.executor.describe(job.tenant, job.id),
       retriesAttempts: this.executor.retriesAttempts,
-      admitted: plan.admitted.has(job.id),
+      admitted: this.index.plan().admitted.has(job.id),
       queuePosition: this.index.positionOf(job),
+      pipelineKnown: this.catalog.get(job.pipeline) !== undefined,
       retryBaseMs: this.settings.retryBaseMs,
       retryMaxMs: this.settings.retryMaxMs,
+      retentionMs: this.settings.retentionMs,
     });
   }
 
@@ -146,7 +143,14 @@ export class JobReconciler {
         if (decision.requeueAfterMs !== undefined) this.queue.addAfter(key, decision.requeueAfterMs);
         return;
       case 'finished':
-        return this.finish(key, job, now);
+      case 'purge':
+        this.executor.release(job.tenant, job.id);
+        this.index.remove(key);
+        if (decision.kind === 'purge') {
+          await this.jobs.purge(job.tenant, job.id);
+          this.logger.info({ job: key }, 'purged after retention');
+        }
+        return;
       case 'start':
         return this.launch(job);
       case 'stop':
@@ -169,7 +173,7 @@ export class JobReconciler {
         if ((await this.write(key, stored, next)) === undefined) return;
         this.logger.info({ job: key, state: next.state, attempt: next.attempt, reason: next.reason }, `job ${next.state}`);
         if (decision.then === 'start') await this.launch(next);
-        if (isFinalState(next.state)) this.executor.forget(next.tenant, next.id);
+        if (isFinalState(next.state)) this.executor.release(next.tenant, next.id);
         // Take the next step at once (e.g. starting → running) rather than on the stream's echo.
         this.queue.add(key);
         return;
@@ -196,22 +200,5 @@ export class JobReconciler {
     const pipeline = this.catalog.get(job.pipeline);
     if (pipeline === undefined) throw new FerryError(ErrorCode.Conflict, `pipeline ${job.pipeline} vanished from the catalog`);
     await this.executor.start({ job, pipeline });
-  }
-
-  /** A final job: make sure nothing of it still runs, and purge it once past retention. */
-  private async finish(key: string, job: Job, now: Date): Promise<void> {
-    const observation = this.executor.observe(job.tenant, job.id);
-    if (observation.phase === 'running' || observation.phase === 'pending') {
-      await this.executor.stop(job.tenant, job.id);
-      this.queue.addAfter(key, 1000);
-      return;
-    }
-    this.executor.forget(job.tenant, job.id);
-    this.index.remove(key);
-    const age = now.getTime() - Date.parse(job.finishedAt ?? job.updatedAt);
-    if (age >= this.settings.retentionMs) {
-      await this.jobs.purge(job.tenant, job.id);
-      this.logger.info({ job: key }, 'purged after retention');
-    }
   }
 }

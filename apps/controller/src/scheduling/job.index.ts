@@ -26,6 +26,8 @@ export class JobIndex {
     }
     this.#jobs.set(key, job);
     if (before === undefined || before.state !== job.state || before.cancelRequested !== job.cancelRequested) this.#plan = undefined;
+    // A job picked by `misplaced` is done once its record holds the planned place (or it left the line).
+    if (this.#refreshing.has(key) && (job.state !== 'queued' || job.queuePosition === this.plannedPosition(job))) this.#refreshing.delete(key);
   }
 
   remove(key: string): void {
@@ -81,12 +83,16 @@ export class JobIndex {
    * picked by `misplaced`, else the recorded one. Every admission moves every waiting job up by
    * one; rewriting all of them each time made a backlog of N jobs cost O(N²) record writes. So
    * places are refreshed by the sweep, a bounded number per second, and only ever overstate the wait.
+   * A read: the pick is done when `put` sees the planned place recorded.
    */
   positionOf(job: Job): number | null {
-    const planned = this.plan().positions.get(job.id) ?? null;
-    const key = jobKey(job.tenant, job.id);
-    if (this.#refreshing.delete(key) || job.queuePosition === null || planned === null) return planned;
+    const planned = this.plannedPosition(job);
+    if (this.#refreshing.has(jobKey(job.tenant, job.id)) || job.queuePosition === null || planned === null) return planned;
     return job.queuePosition;
+  }
+
+  private plannedPosition(job: Job): number | null {
+    return this.plan().positions.get(job.id) ?? null;
   }
 
   /**

@@ -136,10 +136,10 @@ export class LocalExecutor implements Executor {
 
   /**
    * The job is final: drop what is known of it, and its exit records with it. Only a job this
-   * executor ran or recovered can have records (the reconciler forgets every final job at each
+   * executor ran or recovered can have records (the reconciler releases every final job at each
    * full resync, so an unknown one must cost no I/O).
    */
-  forget(tenant: string, jobId: string): void {
+  release(tenant: string, jobId: string): void {
     const key = jobKey(tenant, jobId);
     const attempt = this.#attempts.get(key);
     if (attempt === undefined || attempt.exit === undefined) return;
