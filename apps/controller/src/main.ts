@@ -8,13 +8,14 @@ import {
   JobStore,
   LeaderLease,
   connectNats,
+  natsConnectOptionsFromEnv,
   ensureIntakeConsumer,
   ensureTopology,
   topologyFromEnv,
 } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { loadControllerConfig } from './config/controller.config.js';
-import { executorFactory } from './executor.factory.js';
+import { executorFactory } from './executors/executor.factory.js';
 import { ControllerRuntime } from './controller.runtime.js';
 
 async function main(): Promise<void> {
@@ -26,13 +27,7 @@ async function main(): Promise<void> {
   const instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const topology = topologyFromEnv();
 
-  const connection = await connectNats({
-    servers: config.NATS_URL,
-    name: `ferry-controller-${instance}`,
-    ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
-    ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
-    ...(config.NATS_TOKEN === undefined ? {} : { token: config.NATS_TOKEN }),
-  });
+  const connection = await connectNats(natsConnectOptionsFromEnv(`ferry-controller-${instance}`));
   const nats = await ensureTopology(connection, topology);
   const ackWaitMs = config.FERRY_ACK_WAIT_SECONDS * 1000;
   await ensureIntakeConsumer(nats.jsm, topology, { ackWaitMs, maxAckPending: 1024 });

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { pino } from 'pino';
-import { topologyFromEnv } from '@ferry/nats';
+import { natsConnectOptionsFromEnv, topologyFromEnv } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { AppModule } from './app.module.js';
 import { loadApiKeys } from './auth/api-keys.js';
@@ -32,13 +32,7 @@ async function bootstrap(): Promise<void> {
   const catalog = await loadCatalog(config.FERRY_PIPELINES);
   const topology = topologyFromEnv();
   const nats = new NatsLink(
-    {
-      servers: config.NATS_URL,
-      name: `ferry-gateway-${hostname()}-${process.pid}`,
-      ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
-      ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
-      ...(config.NATS_TOKEN === undefined ? {} : { token: config.NATS_TOKEN }),
-    },
+    natsConnectOptionsFromEnv(`ferry-gateway-${hostname()}-${process.pid}`),
     topology,
     { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
   );

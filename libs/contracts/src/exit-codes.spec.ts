@@ -1,4 +1,4 @@
-import { classifyExitCode, ExitCode, isRetryableExit } from './exit-codes.js';
+import { classifyExitCode, ExitCode } from './exit-codes.js';
 
 describe('exit codes', () => {
   it('names the table of docs/architecture.md §3', () => {
@@ -6,16 +6,15 @@ describe('exit codes', () => {
   });
 
   it.each([
-    { code: 0, exitClass: 'succeeded', retryable: false },
-    { code: 2, exitClass: 'permanent', retryable: false },
-    { code: 75, exitClass: 'transient', retryable: true },
-    { code: 143, exitClass: 'terminated', retryable: false },
-    { code: 1, exitClass: 'unknown', retryable: true },
-    { code: 137, exitClass: 'unknown', retryable: true },
-    { code: 255, exitClass: 'unknown', retryable: true },
-    { code: -1, exitClass: 'unknown', retryable: true },
-  ])('$code is $exitClass, retryable: $retryable', ({ code, exitClass, retryable }) => {
+    { code: 0, exitClass: 'succeeded' },
+    { code: 2, exitClass: 'permanent' },
+    { code: 75, exitClass: 'transient' },
+    { code: 143, exitClass: 'terminated' },
+    { code: 1, exitClass: 'unknown' },
+    { code: 137, exitClass: 'unknown' },
+    { code: 255, exitClass: 'unknown' },
+    { code: -1, exitClass: 'unknown' },
+  ])('$code is $exitClass', ({ code, exitClass }) => {
     expect(classifyExitCode(code)).toBe(exitClass);
-    expect(isRetryableExit(code)).toBe(retryable);
   });
 });

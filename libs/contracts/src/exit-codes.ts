@@ -23,9 +23,3 @@ export function classifyExitCode(code: number): ExitClass {
       return 'unknown';
   }
 }
-
-/** Whether a failed attempt with this exit code may be retried; `terminated` depends on why. */
-export function isRetryableExit(code: number): boolean {
-  const exitClass = classifyExitCode(code);
-  return exitClass === 'transient' || exitClass === 'unknown';
-}

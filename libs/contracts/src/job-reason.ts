@@ -17,5 +17,9 @@ export const JobReason = {
   Cancelled: 'Cancelled',
   Retrying: 'Retrying',
   InvalidSubmission: 'InvalidSubmission',
+  /** The executor no longer has a job it was running (its Kubernetes Job was deleted by someone else). */
+  Lost: 'Lost',
+  /** The attempt ended with the controller that ran it (a local process whose controller died). */
+  Disrupted: 'Disrupted',
 } as const;
 export type JobReason = (typeof JobReason)[keyof typeof JobReason];

@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { KubernetesApiError, KubernetesErrorKind, fromHttpStatus, kubernetesErrorKind, toKubernetesError } from './kubernetes-errors.js';
+import { KubernetesApiError, KubernetesErrorKind, fromHttpStatus, toKubernetesError } from './kubernetes-errors.js';
 
 function status(code: number, reason: string, message = `${reason} happened`): string {
   return JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code });
@@ -18,7 +18,7 @@ describe('toKubernetesError', () => {
     [Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), KubernetesErrorKind.Other],
     ['a string', KubernetesErrorKind.Other],
   ])('%# → %s', (error, kind) => {
-    expect(kubernetesErrorKind(error)).toBe(kind);
+    expect(toKubernetesError(error, 'create Job ferry-x').kind).toBe(kind);
   });
 
   it('keeps the server’s reason and message, the action, and the cause', () => {

@@ -51,10 +51,6 @@ export function fromHttpStatus(status: number, body: string, action: string): Ku
   return new KubernetesApiError(kindOf(status, parsed?.reason), status, parsed?.reason, `${action}: HTTP ${status}${detail === '' ? '' : ` ${detail}`}`);
 }
 
-export function kubernetesErrorKind(error: unknown): KubernetesErrorKind {
-  return toKubernetesError(error, 'kubernetes').kind;
-}
-
 function kindOf(status: number | undefined, reason: string | undefined): KubernetesErrorKind {
   switch (status) {
     case 404:

@@ -1,4 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Type } from '@sinclair/typebox';
+import { parseEnv } from '@ferry/contracts';
 
 export interface NatsConnectOptions {
   readonly servers: string;
@@ -7,6 +9,27 @@ export interface NatsConnectOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+}
+
+/** The variables both processes connect to NATS by, read in one place (`natsConnectOptionsFromEnv`). */
+const NatsConnectionEnvSchema = Type.Object({
+  /** One or more servers, comma-separated. */
+  NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
+  NATS_USER: Type.Optional(Type.String()),
+  NATS_PASSWORD: Type.Optional(Type.String()),
+  NATS_TOKEN: Type.Optional(Type.String()),
+});
+
+/** How to reach NATS, from the environment; `name` is how the server lists this connection. */
+export function natsConnectOptionsFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): NatsConnectOptions {
+  const settings = parseEnv(NatsConnectionEnvSchema, env);
+  return {
+    servers: settings.NATS_URL,
+    name,
+    ...(settings.NATS_USER === undefined ? {} : { user: settings.NATS_USER }),
+    ...(settings.NATS_PASSWORD === undefined ? {} : { pass: settings.NATS_PASSWORD }),
+    ...(settings.NATS_TOKEN === undefined ? {} : { token: settings.NATS_TOKEN }),
+  };
 }
 
 /**

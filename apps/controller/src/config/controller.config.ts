@@ -7,10 +7,6 @@ const repo = (path: string): string => fileURLToPath(new URL(`../../../../${path
 
 /** Every variable the controller reads, with its default; validated once at start-up. */
 const ControllerEnvSchema = Type.Object({
-  NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
-  NATS_USER: Type.Optional(Type.String()),
-  NATS_PASSWORD: Type.Optional(Type.String()),
-  NATS_TOKEN: Type.Optional(Type.String()),
   /** Where jobs run: a child process per attempt here, or a `batch/v1` Job per job. */
   FERRY_EXECUTOR: Type.Union([Type.Literal('local'), Type.Literal('kubernetes')], { default: 'local' }),
   /** Kubernetes: the namespace of job pods (the controller's Role is namespaced); default the controller's own. */

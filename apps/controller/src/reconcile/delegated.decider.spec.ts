@@ -1,6 +1,7 @@
 import { canTransition, createQueuedJob, transitionJob, type Job, type JobExecutor } from '@ferry/contracts';
 import type { AttemptObservation } from '@ferry/executor';
-import { decide, type Decision } from './job.decider.js';
+import type { Decision } from './decision.js';
+import { decide } from './job.decider.js';
 
 const K8S: JobExecutor = { kind: 'kubernetes', name: 'ferry-01jq0000000000000000000001', namespace: 'jobs' };
 const at = (seconds: number): Date => new Date(Date.UTC(2026, 0, 1) + seconds * 1000);

@@ -1,5 +1,5 @@
 import { JobReason } from '@ferry/contracts';
-import type { Decision, DecisionInput } from './job.decider.js';
+import type { Decision, DecisionInput } from './decision.js';
 
 const SECOND = 1000;
 /** How often to look at a job whose executor reports nothing new (its watch also wakes us). */
@@ -28,7 +28,7 @@ export function decideDelegated(input: DecisionInput): Decision {
   if (observation.phase === 'absent') {
     // Not created yet (the start was decided and not carried out), or gone before it finished.
     if (job.state === 'starting' && job.attempt === 1) return { kind: 'start' };
-    return { kind: 'transition', change: { state: 'failed', reason: 'Lost', message: 'the job vanished from the executor before it finished' } };
+    return { kind: 'transition', change: { state: 'failed', reason: JobReason.Lost, message: 'the job vanished from the executor before it finished' } };
   }
   if (observation.phase === 'exited') return { kind: 'none', requeueAfterMs: SECOND };
 

@@ -12,7 +12,8 @@ import {
   type StateChange,
 } from '@ferry/contracts';
 import type { AttemptObservation } from '@ferry/executor';
-import { decide, type Decision, type DecisionInput } from './job.decider.js';
+import type { Decision, DecisionInput } from './decision.js';
+import { decide } from './job.decider.js';
 
 // Times are seconds after T0, the moment the job was submitted.
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');

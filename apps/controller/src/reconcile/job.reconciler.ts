@@ -11,7 +11,8 @@ import type { Executor } from '@ferry/executor';
 import type { JobEventStream, JobStore, StoredJob } from '@ferry/nats';
 import type { Catalog } from '@ferry/pipelines';
 import type { JobIndex } from '../scheduling/job.index.js';
-import { decide, type Decision } from './job.decider.js';
+import type { Decision } from './decision.js';
+import { decide } from './job.decider.js';
 import type { ProgressBuffer } from './progress.buffer.js';
 
 export interface ReconcilerSettings {

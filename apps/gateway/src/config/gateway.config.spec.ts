@@ -18,7 +18,6 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({})).toEqual({
       PORT: 8080,
       HOST: '0.0.0.0',
-      NATS_URL: 'nats://127.0.0.1:4222',
       FERRY_AUTH: 'on',
       FERRY_AUTH_OFF_ANY_HOST: 'no',
       FERRY_PIPELINES: REPO_CATALOG,
@@ -54,21 +53,17 @@ describe('loadGatewayConfig', () => {
   it('keeps strings and optional values as given', () => {
     const config = loadGatewayConfig({
       HOST: '127.0.0.1',
-      NATS_URL: 'nats://nats:4222',
-      NATS_TOKEN: 't0ken',
       FERRY_API_KEYS: 'acme:0123456789abcdef',
       FERRY_AUTH: 'off',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
       HOST: '127.0.0.1',
-      NATS_URL: 'nats://nats:4222',
-      NATS_TOKEN: 't0ken',
       FERRY_API_KEYS: 'acme:0123456789abcdef',
       FERRY_AUTH: 'off',
       LOG_LEVEL: 'debug',
     });
-    expect(config.NATS_USER).toBeUndefined();
+    expect(config.FERRY_API_KEYS_FILE).toBeUndefined();
   });
 
   it('treats an empty variable as unset', () => {

@@ -9,10 +9,6 @@ const GatewayEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 8080 }),
   /** 0.0.0.0 so Kubernetes probes reach the pod; `npm start` narrows it to loopback. */
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
-  NATS_URL: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
-  NATS_USER: Type.Optional(Type.String()),
-  NATS_PASSWORD: Type.Optional(Type.String()),
-  NATS_TOKEN: Type.Optional(Type.String()),
   /** Comma-separated `tenant:key` pairs. */
   FERRY_API_KEYS: Type.Optional(Type.String()),
   /** A file of `tenant:sha256:<hex of the key>` lines, so the gateway never holds keys in clear. */

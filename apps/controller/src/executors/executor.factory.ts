@@ -1,8 +1,9 @@
 import { RUNNER_ENV } from '@ferry/contracts';
-import { LocalExecutor, type RunnerLaunchSettings } from '@ferry/executor';
+import { LocalExecutor } from '@ferry/executor';
 import type { Logger } from 'pino';
-import { runnerCommand, type ControllerEnv } from './config/controller.config.js';
-import type { ExecutorFactory } from './controller.runtime.js';
+import { runnerCommand, type ControllerEnv } from '../config/controller.config.js';
+import type { ExecutorFactory } from '../controller.runtime.js';
+import { passThrough, runnerLaunchSettings, sourcePolicyEnv } from './runner-settings.js';
 
 /**
  * The executor `FERRY_EXECUTOR` names, configured from the environment. The Kubernetes one is
@@ -30,22 +31,4 @@ export async function executorFactory(config: ControllerEnv, instance: string, l
       },
       sink,
     );
-}
-
-/** Where every runner uploads its result, and the secret its upload token is signed with. */
-export function runnerLaunchSettings(config: ControllerEnv): RunnerLaunchSettings {
-  return { gatewayUrl: config.FERRY_GATEWAY_URL, resultSecret: config.FERRY_RESULT_SECRET };
-}
-
-/** The source policy every runner enforces (docs/architecture.md §5), as the runner's environment. */
-export function sourcePolicyEnv(config: ControllerEnv): Record<string, string> {
-  return {
-    [RUNNER_ENV.allowLoopback]: config.FERRY_SOURCE_ALLOW_LOOPBACK,
-    [RUNNER_ENV.allowCidrs]: config.FERRY_SOURCE_ALLOW_CIDRS,
-  };
-}
-
-/** The named variables of this process that are set, to hand on to runners. */
-export function passThrough(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] ?? '']])));
 }

@@ -2,9 +2,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, RUNNER_ENV } from '@ferry/contracts';
 import { KubernetesExecutor } from '@ferry/executor-kubernetes';
 import type { Logger } from 'pino';
-import { commandLine, labelMap, type ControllerEnv } from './config/controller.config.js';
-import type { ExecutorFactory } from './controller.runtime.js';
-import { passThrough, runnerLaunchSettings, sourcePolicyEnv } from './executor.factory.js';
+import { commandLine, labelMap, type ControllerEnv } from '../config/controller.config.js';
+import type { ExecutorFactory } from '../controller.runtime.js';
+import { passThrough, runnerLaunchSettings, sourcePolicyEnv } from './runner-settings.js';
 
 /** `FERRY_EXECUTOR=kubernetes`: a `batch/v1` Job per job, in the jobs namespace (docs/architecture.md §6). */
 export function kubernetesExecutorFactory(config: ControllerEnv, logger: Logger): ExecutorFactory {
