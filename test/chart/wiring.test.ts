@@ -18,13 +18,13 @@ beforeAll(async () => {
   tools = await k8sTools();
 }, TOOLS_TIMEOUT_MS);
 
-/** Both processes also read the NATS topology's variables, declared once in libs/nats. */
-const TOPOLOGY_CONFIG = 'libs/nats/src/nats.config.ts';
+/** What both processes read through libs/nats: the topology and the NATS connection. */
+const SHARED_CONFIGS = ['libs/nats/src/nats.config.ts', 'libs/nats/src/nats.connection.ts'];
 
 /** The variable names `Type.Object({ NAME: Type.… })` env schemas declare: the process's own and the topology's. */
 async function declaredEnv(configFile: string): Promise<Set<string>> {
   const names = new Set<string>();
-  for (const file of [configFile, TOPOLOGY_CONFIG]) {
+  for (const file of [configFile, ...SHARED_CONFIGS]) {
     const source = await readFile(join(REPO_ROOT, file), 'utf8');
     for (const match of source.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*Type\./gm)) names.add(match[1] ?? '');
   }
