@@ -1,7 +1,8 @@
 // Live processes from /proc (Linux): memory — RSS, its high-water mark, and the proportional share
 // (PSS) that counts pages shared between processes (such as the node binary all runners map) once —
 // and CPU time.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { processTable } from '../../scripts/lib/process-table.ts';
 
 export interface ProcessMemory {
   readonly pid: number;
@@ -26,30 +27,17 @@ export async function readMemory(pid: number): Promise<ProcessMemory | undefined
   }
 }
 
-/** The live children of `parent` whose command line (NUL-joined argv) satisfies `matches`. */
-export async function childProcesses(parent: number, matches: (argv: readonly string[]) => boolean = () => true): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
-  const found: number[] = [];
-  await Promise.all(
-    pids.map(async (pid) => {
-      try {
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-        // The command name may hold spaces and parentheses: the fields after it start past the last ')'.
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid !== parent) return;
-        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((arg) => arg !== '');
-        if (matches(argv)) found.push(pid);
-      } catch {
-        // Exited while we looked.
-      }
-    }),
-  );
-  return found.sort((a, b) => a - b);
+/** The live children of `parent` whose command line satisfies `matches`. */
+export function childProcesses(parent: number, matches: (argv: readonly string[]) => boolean = () => true): number[] {
+  return processTable()
+    .filter((entry) => entry.ppid === parent && matches(entry.argv))
+    .map((entry) => entry.pid)
+    .sort((a, b) => a - b);
 }
 
 /** The one child of `parent` running `script` (or binary); throws if there is not exactly one. */
-export async function childRunning(parent: number, script: string): Promise<number> {
-  const pids = await childProcesses(parent, (argv) => argv.some((arg) => arg === script || arg.endsWith(`/${script}`)));
+export function childRunning(parent: number, script: string): number {
+  const pids = childProcesses(parent, (argv) => argv.some((arg) => arg === script || arg.endsWith(`/${script}`)));
   if (pids.length !== 1 || pids[0] === undefined) throw new Error(`footprint: expected one child of ${parent} running ${script}, found ${pids.length}`);
   return pids[0];
 }

@@ -79,9 +79,9 @@ async function measureSystem(jobs: number, settleMs: number, sleepSeconds: numbe
   const system = await FerrySystem.start({ gatewayEnv: { LOG_LEVEL: 'info', FERRY_PIPELINES: controllerEnv.FERRY_PIPELINES }, controllerEnv });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
   try {
-    const gateway = await childRunning(process.pid, GATEWAY_MAIN);
-    const controller = await childRunning(process.pid, CONTROLLER_MAIN);
-    const nats = await childRunning(process.pid, 'nats-server');
+    const gateway = childRunning(process.pid, GATEWAY_MAIN);
+    const controller = childRunning(process.pid, CONTROLLER_MAIN);
+    const nats = childRunning(process.pid, 'nats-server');
     await new Promise((resolve) => setTimeout(resolve, settleMs));
     const idleNote = `after start + ${settleMs / 1000} s idle; LOG_LEVEL info, production catalog and controller defaults`;
     const idle: Sample[] = [];
@@ -111,7 +111,7 @@ async function measureBurst(api: Api, controller: number, idle: ProcessMemory, j
     }),
   );
   let runners: number[] = [];
-  while ((runners = await childProcesses(controller, isRunner)).length < jobs) {
+  while ((runners = childProcesses(controller, isRunner)).length < jobs) {
     if (performance.now() - submitted > sleepSeconds * 1000) {
       throw new Error(`footprint: only ${runners.length} of ${jobs} runners were in flight at once; raise the sleep or check FERRY_MAX_CONCURRENT`);
     }

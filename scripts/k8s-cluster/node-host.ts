@@ -20,6 +20,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, readlink, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { processTable } from '../lib/process-table.ts';
 import { aliveWith, type Log } from './processes.ts';
 import { BRIDGE, CGROUP_ROOT, NODE_IP, OUTSIDE_IP, POD_CIDR } from './node-config.ts';
 
@@ -166,13 +167,10 @@ export async function prepareHost(serviceCidr: string, log: Log): Promise<void> 
 }
 
 /** Pids of processes whose command line names `marker` (the node's components and containerd's shims). */
-async function processesNaming(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    if (aliveWith(Number(entry), marker)) pids.push(Number(entry));
-  }
-  return pids;
+function processesNaming(marker: string): number[] {
+  return processTable()
+    .filter((entry) => entry.pid !== process.pid && entry.argv.join('\0').includes(marker))
+    .map((entry) => entry.pid);
 }
 
 async function killAndWait(pids: readonly number[], waitMs = 5_000): Promise<void> {
@@ -306,7 +304,7 @@ async function removeDeadShimSockets(): Promise<void> {
  * (`kubeProxy --cleanup` first, when given), the bridge, sysctls, kubelet's log links, the claim.
  */
 export async function cleanUpHost(claim: HostClaim, kubeProxy: string | undefined, log: Log): Promise<void> {
-  const leftovers = await processesNaming(claim.nodeDir);
+  const leftovers = processesNaming(claim.nodeDir);
   if (leftovers.length > 0) log(`cleanup: killing ${leftovers.length} leftover node process(es) (${leftovers.join(', ')})`);
   await killAndWait(leftovers);
   await removeCgroups(log);

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { processTable } from '../../scripts/lib/process-table.ts';
 import type { Api } from '../support/api.ts';
 import { FerrySystem, isFinal, waitForJob } from '../support/system.ts';
 
@@ -13,14 +13,9 @@ afterAll(async () => {
   await system?.stop();
 });
 
-/** Whether any process on this machine was started for this job (its spec is in the environment). */
-async function processesOf(jobId: string): Promise<number> {
-  let count = 0;
-  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
-    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
-    if (environ.includes(jobId)) count += 1;
-  }
-  return count;
+/** How many processes on this machine were started for this job (its spec is in their environment). */
+function processesOf(jobId: string): number {
+  return processTable().filter((entry) => entry.environ().get('FERRY_JOB')?.includes(jobId) === true).length;
 }
 
 const submit = async (body: unknown): Promise<string> => {
@@ -65,18 +60,18 @@ describe('job lifecycle with the local executor', () => {
     const id = await submit({ pipeline: 'sleep', params: { seconds: 30 }, timeoutSeconds: 1 });
     const job = await waitForJob(api, id, isFinal, 10_000);
     expect(job).toMatchObject({ state: 'failed', reason: 'DeadlineExceeded' });
-    expect(await processesOf(id)).toBe(0);
+    expect(processesOf(id)).toBe(0);
   });
 
   it('cancel of a running job stops its process and records cancelled', async () => {
     const id = await submit({ pipeline: 'sleep', params: { seconds: 30 } });
     await waitForJob(api, id, (job) => job.state === 'running');
-    expect(await processesOf(id)).toBeGreaterThan(0);
+    expect(processesOf(id)).toBeGreaterThan(0);
     const cancel = await api.post(`/v1/jobs/${id}/cancel`);
     expect(cancel.status).toBe(202);
     const job = await waitForJob(api, id, isFinal, 10_000);
     expect(job).toMatchObject({ state: 'cancelled', reason: 'Cancelled', cancelRequested: true });
-    expect(await processesOf(id)).toBe(0);
+    expect(processesOf(id)).toBe(0);
     expect((await api.post(`/v1/jobs/${id}/cancel`)).status).toBe(409);
   });
 

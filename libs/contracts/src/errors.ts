@@ -5,11 +5,8 @@ export const ErrorCode = {
   IdempotencyMismatch: 'idempotency_mismatch',
   Unauthorized: 'unauthorized',
   NotFound: 'not_found',
-  MethodNotAllowed: 'method_not_allowed',
   Conflict: 'conflict',
   PayloadTooLarge: 'payload_too_large',
-  HeaderTooLarge: 'header_too_large',
-  RequestTimeout: 'request_timeout',
   UnsupportedMediaType: 'unsupported_media_type',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
@@ -26,8 +23,6 @@ export interface FerryErrorOptions {
   readonly errors?: readonly FieldError[];
   /** Seconds after which the same request may succeed (429, 503). */
   readonly retryAfterSeconds?: number;
-  /** The methods the resource does have (405). */
-  readonly allow?: readonly string[];
   readonly cause?: unknown;
 }
 
@@ -35,7 +30,6 @@ export class FerryError extends Error {
   override readonly name = 'FerryError';
   readonly errors: readonly FieldError[];
   readonly retryAfterSeconds: number | undefined;
-  readonly allow: readonly string[] | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -45,7 +39,6 @@ export class FerryError extends Error {
     super(message, { cause: options.cause });
     this.errors = options.errors ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
-    this.allow = options.allow;
   }
 }
 

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { IPSET_PREFIXES } from '../../../scripts/k8s-cluster/node-host.ts';
+import { processTable } from '../../../scripts/lib/process-table.ts';
 
 const run = promisify(execFile);
 
@@ -59,15 +60,9 @@ export async function readHostState(): Promise<HostState> {
   const mounts = mountPoints.map((fields) => fields[4] ?? '').filter((path) => path.includes('/ferry-k8s-') || path.includes('ferry-node'));
   const sysctls = Object.fromEntries(SYSCTLS.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]));
   const cgroups = readdirSync('/sys/fs/cgroup').filter((hierarchy) => existsSync(`/sys/fs/cgroup/${hierarchy}/ferry-node`));
-  const nodeProcesses: string[] = [];
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (/ferry-k8s-[^/ ]+\/node\//.test(cmdline)) nodeProcesses.push(`${pid} ${cmdline.slice(0, 120)}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
+  const nodeProcesses = processTable()
+    .map((entry) => `${entry.pid} ${entry.argv.join(' ').slice(0, 120)}`)
+    .filter((line) => /ferry-k8s-[^/ ]+\/node\//.test(line));
   return {
     chains: await chains(),
     ipsets: await ipsets(),

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, FerryError } from '@ferry/contracts';
+import { HttpError, HttpErrorCode } from './http-error.js';
 import { problemOf, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { sendProblem } from './problem.reply.js';
 
@@ -25,12 +26,12 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.destroy();
 }
 
-function clientErrorOf(code: string | undefined): FerryError {
+function clientErrorOf(code: string | undefined): FerryError | HttpError {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new FerryError(ErrorCode.HeaderTooLarge, 'the request line and headers are over the size limit');
+      return new HttpError(HttpErrorCode.HeaderTooLarge, 'the request line and headers are over the size limit');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new FerryError(ErrorCode.RequestTimeout, 'the request did not arrive in time');
+      return new HttpError(HttpErrorCode.RequestTimeout, 'the request did not arrive in time');
     default:
       return new FerryError(ErrorCode.InvalidRequest, 'the request is not valid HTTP/1.1');
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, FerryError } from '@ferry/contracts';
 import type { GatewayMetrics } from '../metrics/metrics.js';
+import { HttpError, HttpErrorCode } from './http-error.js';
 import { registerJsonBodyParser } from './json-body.parser.js';
 import { RouteMethods } from './route-methods.js';
 
@@ -68,6 +68,6 @@ function answerWrongMethods(fastify: FastifyInstance): void {
     const path = request.url.split('?', 1)[0] ?? request.url;
     const allow = routes.allowed(path);
     if (allow.length === 0) return done();
-    done(new FerryError(ErrorCode.MethodNotAllowed, `${request.method} is not a method of ${path}; it has ${allow.join(', ')}`, { allow }));
+    done(new HttpError(HttpErrorCode.MethodNotAllowed, `${request.method} is not a method of ${path}; it has ${allow.join(', ')}`, allow));
   });
 }

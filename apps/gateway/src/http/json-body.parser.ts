@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, FerryError } from '@ferry/contracts';
+import { DETAIL } from './problem.js';
 
 /**
  * Deepest nesting of arrays and objects a JSON body may have. Far more than any submission needs;
@@ -22,7 +23,7 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-      done(new FerryError(ErrorCode.UnsupportedMediaType, `send the body as application/json in UTF-8, not ${charset}`), undefined);
+      done(new FerryError(ErrorCode.UnsupportedMediaType, `${DETAIL.sendJson} in UTF-8, not ${charset}`), undefined);
       return;
     }
     let text: string;

@@ -1,7 +1,8 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ErrorCode, FerryError } from '@ferry/contracts';
-import { fromFastifyError } from './problem.js';
+import { HttpError } from './http-error.js';
+import { DETAIL, fromFastifyError } from './problem.js';
 import { sendProblem } from './problem.reply.js';
 
 /**
@@ -19,8 +20,8 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-function toDomain(exception: unknown): FerryError | undefined {
-  if (exception instanceof FerryError) return exception;
+function toDomain(exception: unknown): FerryError | HttpError | undefined {
+  if (exception instanceof FerryError || exception instanceof HttpError) return exception;
   // Nest wraps Fastify's 4xx errors (body parsing, limits) in an HttpException with the original as cause.
   const fastifyError = exception instanceof HttpException ? exception.cause : exception;
   // The JSON body parser's own refusals (charset, UTF-8, nesting) arrive that way too.
@@ -36,9 +37,9 @@ function toDomain(exception: unknown): FerryError | undefined {
     case 400:
       return new FerryError(ErrorCode.InvalidRequest, exception.message);
     case 413:
-      return new FerryError(ErrorCode.PayloadTooLarge, 'the request body is over the size limit');
+      return new FerryError(ErrorCode.PayloadTooLarge, DETAIL.bodyTooLarge);
     case 415:
-      return new FerryError(ErrorCode.UnsupportedMediaType, 'send the body as application/json');
+      return new FerryError(ErrorCode.UnsupportedMediaType, DETAIL.sendJson);
     default:
       return undefined;
   }

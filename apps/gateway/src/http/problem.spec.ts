@@ -1,17 +1,18 @@
 import { ErrorCode, FerryError } from '@ferry/contracts';
+import { HttpError, HttpErrorCode } from './http-error.js';
 import { fromFastifyError, problemOf } from './problem.js';
 
 describe('problemOf', () => {
-  const table: [ErrorCode, number, string][] = [
+  const table: [ErrorCode | HttpErrorCode, number, string][] = [
     [ErrorCode.InvalidRequest, 400, 'Bad request'],
     [ErrorCode.MalformedMessage, 400, 'Bad request'],
     [ErrorCode.Unauthorized, 401, 'Unauthorized'],
     [ErrorCode.NotFound, 404, 'Not found'],
-    [ErrorCode.MethodNotAllowed, 405, 'Method not allowed'],
+    [HttpErrorCode.MethodNotAllowed, 405, 'Method not allowed'],
     [ErrorCode.Conflict, 409, 'Conflict'],
     [ErrorCode.PayloadTooLarge, 413, 'Payload too large'],
-    [ErrorCode.HeaderTooLarge, 431, 'Request header fields too large'],
-    [ErrorCode.RequestTimeout, 408, 'Request timeout'],
+    [HttpErrorCode.HeaderTooLarge, 431, 'Request header fields too large'],
+    [HttpErrorCode.RequestTimeout, 408, 'Request timeout'],
     [ErrorCode.UnsupportedMediaType, 415, 'Unsupported media type'],
     [ErrorCode.Unprocessable, 422, 'Unprocessable submission'],
     [ErrorCode.IdempotencyMismatch, 422, 'Idempotency key reused with another body'],
@@ -19,12 +20,14 @@ describe('problemOf', () => {
     [ErrorCode.Unavailable, 503, 'Service unavailable'],
   ];
 
-  it('has a row for every ErrorCode', () => {
-    expect(table.map(([code]) => code).sort()).toEqual(Object.values(ErrorCode).sort());
+  it('has a row for every ErrorCode and HttpErrorCode, and the two share no code', () => {
+    expect(table.map(([code]) => code).sort()).toEqual([...Object.values(ErrorCode), ...Object.values(HttpErrorCode)].sort());
+    expect(new Set(table.map(([code]) => code)).size).toBe(table.length);
   });
 
   it.each(table)('maps %s to %i', (code, status, title) => {
-    expect(problemOf(new FerryError(code, 'what went wrong'))).toEqual({
+    const error = (Object.values(HttpErrorCode) as string[]).includes(code) ? new HttpError(code as HttpErrorCode, 'what went wrong') : new FerryError(code as ErrorCode, 'what went wrong');
+    expect(problemOf(error)).toEqual({
       type: `urn:ferry:problem:${code}`,
       title,
       status,

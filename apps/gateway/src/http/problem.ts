@@ -1,4 +1,5 @@
 import { ErrorCode, FerryError, type FieldError } from '@ferry/contracts';
+import { HttpErrorCode, type HttpError } from './http-error.js';
 
 /** RFC 9457 problem document, as every error of the API is sent. */
 export interface Problem {
@@ -11,17 +12,23 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Every domain code has exactly one status and title; adding a code fails to compile until it is mapped here. */
-const HTTP_OF: Record<ErrorCode, { status: number; title: string }> = {
+/** Details that several refusals share, written once. */
+export const DETAIL = {
+  bodyTooLarge: 'the request body is over the size limit',
+  sendJson: 'send the body as application/json',
+} as const;
+
+/** Every code has exactly one status and title; adding a code fails to compile until it is mapped here. */
+const HTTP_OF: Record<ErrorCode | HttpErrorCode, { status: number; title: string }> = {
   [ErrorCode.InvalidRequest]: { status: 400, title: 'Bad request' },
   [ErrorCode.MalformedMessage]: { status: 400, title: 'Bad request' },
   [ErrorCode.Unauthorized]: { status: 401, title: 'Unauthorized' },
   [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
-  [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },
+  [HttpErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
   [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
-  [ErrorCode.HeaderTooLarge]: { status: 431, title: 'Request header fields too large' },
-  [ErrorCode.RequestTimeout]: { status: 408, title: 'Request timeout' },
+  [HttpErrorCode.HeaderTooLarge]: { status: 431, title: 'Request header fields too large' },
+  [HttpErrorCode.RequestTimeout]: { status: 408, title: 'Request timeout' },
   [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
   [ErrorCode.Unprocessable]: { status: 422, title: 'Unprocessable submission' },
   [ErrorCode.IdempotencyMismatch]: { status: 422, title: 'Idempotency key reused with another body' },
@@ -29,14 +36,15 @@ const HTTP_OF: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
 };
 
-export function problemOf(error: FerryError): Problem {
+export function problemOf(error: FerryError | HttpError): Problem {
   const { status, title } = HTTP_OF[error.code];
+  const errors = error instanceof FerryError ? error.errors : [];
   return {
     type: `urn:ferry:problem:${error.code}`,
     title,
     status,
     detail: error.message,
-    ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+    ...(errors.length > 0 ? { errors } : {}),
   };
 }
 
@@ -44,9 +52,9 @@ export function problemOf(error: FerryError): Problem {
 export function fromFastifyError(error: { code?: unknown; message: string }): FerryError | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new FerryError(ErrorCode.PayloadTooLarge, 'the request body is over the size limit');
+      return new FerryError(ErrorCode.PayloadTooLarge, DETAIL.bodyTooLarge);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new FerryError(ErrorCode.UnsupportedMediaType, 'send the body as application/json');
+      return new FerryError(ErrorCode.UnsupportedMediaType, DETAIL.sendJson);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new FerryError(ErrorCode.InvalidRequest, 'the Content-Length does not match the body');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
