@@ -17,6 +17,7 @@ import { loadCatalog } from '@ferry/pipelines';
 import { loadControllerConfig } from './config/controller.config.js';
 import { executorFactory } from './executors/executor.factory.js';
 import { ControllerRuntime } from './controller.runtime.js';
+import { LeaderElection } from './leadership/leader-election.js';
 
 async function main(): Promise<void> {
   const config = loadControllerConfig();
@@ -52,38 +53,17 @@ async function main(): Promise<void> {
 
   const leaseMs = config.FERRY_LEASE_SECONDS * 1000;
   const lease = new LeaderLease(nats.leases, { name: 'controller', holder: instance, durationMs: leaseMs });
-  let lastRenewed = 0;
-  let stopping = false;
-  // Renew at a third of the term; step down before the term ends if NATS cannot be reached, so a
-  // standby that takes over never runs beside a leader that still thinks it leads.
-  const campaign = async (): Promise<void> => {
-    if (stopping) return;
-    let leading: boolean;
-    try {
-      leading = await lease.tryAcquire();
-      if (leading) lastRenewed = Date.now();
-    } catch (error) {
-      leading = runtime.active && Date.now() - lastRenewed < leaseMs * 0.66;
-      logger.warn({ err: error }, 'lease renewal failed');
-    }
-    if (leading && !runtime.active && !stopping) await runtime.start();
-    if (!leading && runtime.active) {
-      logger.warn('lost the controller lease: stopping');
-      await runtime.stop();
-    }
-  };
-  await campaign();
+  const election = new LeaderElection(lease, leaseMs, runtime, logger);
+  await election.start();
   if (!runtime.active) logger.info('another controller leads; standing by');
-  const timer = setInterval(() => void campaign().catch((error: unknown) => logger.error({ err: error }, 'campaign failed')), leaseMs / 3);
 
+  let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: stopping attempts, releasing the lease, draining NATS');
-    clearInterval(timer);
-    void runtime
+    void election
       .stop()
-      .then(() => lease.release())
       .then(() => connection.drain())
       .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
       .finally(() => process.exit(0));
