@@ -30,6 +30,8 @@ export interface KubernetesExecutorOptions {
    * so that the final state is recorded after them. Default 30 s; past it, unread lines are lost.
    */
   readonly logDrainMs?: number;
+  /** Reads the time, in ms (the log-drain wait); tests pass their own. */
+  readonly clock?: () => number;
   readonly logger?: { warn(fields: object, message: string): void };
 }
 
@@ -63,6 +65,7 @@ export class KubernetesExecutor implements Executor {
   /** Finished Jobs still waiting for their last log lines: since when, and the wake-up at the limit. */
   readonly #draining = new Map<string, { since: number; timer: NodeJS.Timeout }>();
   readonly #logDrainMs: number;
+  readonly #clock: () => number;
   readonly #options: KubernetesExecutorOptions;
   readonly #sink: ExecutorSink;
 
@@ -72,6 +75,7 @@ export class KubernetesExecutor implements Executor {
     const { kubeConfig, namespace } = options;
     this.name = `kubernetes/${namespace}`;
     this.#logDrainMs = options.logDrainMs ?? 30_000;
+    this.#clock = options.clock ?? Date.now;
     this.#batch = kubeConfig.makeApiClient(BatchV1Api);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const common = {
@@ -142,7 +146,7 @@ export class KubernetesExecutor implements Executor {
     // The Job ended but its pods' last lines are still being read: the final state waits for them
     // (the sink's contract), up to `logDrainMs` from when the watch saw the Job end.
     const endedAt = this.#draining.get(key)?.since;
-    if (endedAt === undefined || Date.now() - endedAt >= this.#logDrainMs) return observation;
+    if (endedAt === undefined || this.#clock() - endedAt >= this.#logDrainMs) return observation;
     return { phase: 'running', attempt: observation.attempt, startedAt: observation.finishedAt, stopping: false };
   }
 
@@ -253,7 +257,7 @@ export class KubernetesExecutor implements Executor {
   private startDraining(key: string, tenant: string, jobId: string): void {
     const timer = setTimeout(() => this.#sink.changed(tenant, jobId), this.#logDrainMs);
     timer.unref();
-    this.#draining.set(key, { since: Date.now(), timer });
+    this.#draining.set(key, { since: this.#clock(), timer });
   }
 
   private stopDraining(key: string): void {

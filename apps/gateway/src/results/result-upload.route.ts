@@ -22,6 +22,8 @@ export interface ResultUploadSettings {
   /** `undefined`: uploads are refused (no secret configured). */
   readonly secret: string | undefined;
   readonly maxBytes: number;
+  /** Reads the time (the record's `updatedAt`); tests pass their own. */
+  readonly clock?: () => Date;
 }
 
 type UploadRequest = FastifyRequest<{ Params: { tenant: string; id: string; attempt: string } }>;
@@ -67,7 +69,8 @@ export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, s
         throw new FerryError(ErrorCode.Conflict, 'another upload of this attempt is in progress or done');
       }
       try {
-        const result = await storeResult(stores, request, { tenant, id, attempt: current, contentType, maxBytes: settings.maxBytes });
+        const now = settings.clock ?? (() => new Date());
+        const result = await storeResult(stores, request, { tenant, id, attempt: current, contentType, maxBytes: settings.maxBytes, now });
         return await reply.status(201).send(result);
       } finally {
         await stores.results.release(tenant, id, current);
@@ -83,6 +86,7 @@ interface UploadTarget {
   readonly attempt: number;
   readonly contentType: string;
   readonly maxBytes: number;
+  readonly now: () => Date;
 }
 
 /**
@@ -91,7 +95,7 @@ interface UploadTarget {
  * the way), then records it on the job by compare-and-set, fenced once more, with a `result` event.
  */
 async function storeResult(stores: GatewayStores, request: UploadRequest, target: UploadTarget): Promise<JobResult> {
-  const { tenant, id, attempt, contentType, maxBytes } = target;
+  const { tenant, id, attempt, contentType, maxBytes, now } = target;
   assertUploadable((await stores.jobs.require(tenant, id)).job, attempt);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -112,7 +116,7 @@ async function storeResult(stores: GatewayStores, request: UploadRequest, target
   const result: JobResult = { contentType, bytes, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
   const recorded = await stores.jobs.update(tenant, id, (latest) => {
     assertUploadable(latest, attempt);
-    return { ...latest, result, updatedAt: new Date().toISOString() };
+    return { ...latest, result, updatedAt: now().toISOString() };
   });
   // Like every write of a record, announced: a watcher learns of the result before the final state.
   await stores.events.publish('result', recorded.job, recorded.revision);

@@ -22,6 +22,8 @@ export interface LocalExecutorOptions {
    * `recover`. Every controller on the machine must use the same folder.
    */
   readonly exitRecordDir: string;
+  /** Reads the time (start and exit of attempts, log lines); tests pass their own. */
+  readonly clock?: () => Date;
 }
 
 interface Attempt {
@@ -50,6 +52,10 @@ export class LocalExecutor implements Executor {
     private readonly sink: ExecutorSink,
   ) {}
 
+  private now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
   get name(): string {
     return this.options.name;
   }
@@ -73,18 +79,18 @@ export class LocalExecutor implements Executor {
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const attempt: Attempt = { attempt: job.attempt, child, startedAt: new Date(), stopping: false, error: undefined, exit: undefined };
+    const attempt: Attempt = { attempt: job.attempt, child, startedAt: this.now(), stopping: false, error: undefined, exit: undefined };
     this.#attempts.set(key, attempt);
     const drained = Promise.all([this.pump(job, attempt, child.stdout, 'stdout'), this.pump(job, attempt, child.stderr, 'stderr')]);
     const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {
       child.once('error', (error) => {
-        void this.sink.log(job.tenant, job.id, entry(`runner failed to start: ${error.message}`, 'stderr', job.attempt), -1);
+        void this.sink.log(job.tenant, job.id, entry(`runner failed to start: ${error.message}`, 'stderr', job.attempt, this.now()), -1);
         resolve({ exitCode: 127, signal: null });
       });
       child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
     });
     void Promise.all([exited, drained]).then(([status]) => {
-      attempt.exit = { ...status, finishedAt: new Date() };
+      attempt.exit = { ...status, finishedAt: this.now() };
       this.sink.changed(job.tenant, job.id);
     });
     this.sink.changed(job.tenant, job.id);
@@ -171,12 +177,12 @@ export class LocalExecutor implements Executor {
       else {
         sequence += 1;
         // A line NATS cannot take now (an outage) is dropped rather than stalling the attempt's pipe.
-        await this.sink.log(job.tenant, job.id, entry(parsed.line, name, job.attempt), sequence).catch(() => undefined);
+        await this.sink.log(job.tenant, job.id, entry(parsed.line, name, job.attempt, this.now()), sequence).catch(() => undefined);
       }
     }
   }
 }
 
-function entry(line: string, stream: LogEntry['stream'], attempt: number): LogEntry {
-  return { line, stream, attempt, at: new Date().toISOString() };
+function entry(line: string, stream: LogEntry['stream'], attempt: number, at: Date): LogEntry {
+  return { line, stream, attempt, at: at.toISOString() };
 }
