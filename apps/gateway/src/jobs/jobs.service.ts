@@ -17,7 +17,7 @@ import {
   type ListJobsQuery,
 } from '@ferry/contracts';
 import { resolveSubmission, type Catalog } from '@ferry/pipelines';
-import type { ListRequest } from '@ferry/nats';
+import type { IdempotencyStore, JobEventStream, JobStore, ListRequest } from '@ferry/nats';
 import { NatsLink } from '../nats/nats-link.js';
 
 export const CATALOG = Symbol('CATALOG');
@@ -37,11 +37,18 @@ export interface JobPage {
 
 export type ListFilter = Pick<ListRequest, 'entryMatches' | 'jobMatches'>;
 
+/** The stores the service works through (`NatsLink` in the gateway; small fakes in its spec). */
+export interface JobsStores {
+  readonly jobs: Pick<JobStore, 'create' | 'get' | 'require' | 'list' | 'update'>;
+  readonly idempotency: Pick<IdempotencyStore, 'claim'>;
+  readonly events: Pick<JobEventStream, 'publish'>;
+}
+
 /** Submissions, reads and cancel requests of jobs. Holds no job state: every answer comes from NATS. */
 @Injectable()
 export class JobsService {
   constructor(
-    private readonly nats: NatsLink,
+    @Inject(NatsLink) private readonly nats: { stores(): JobsStores },
     @Inject(CATALOG) private readonly catalog: Catalog,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}

@@ -16,7 +16,7 @@ import {
   type Job,
   type JobResult,
 } from '@ferry/contracts';
-import type { GatewayStores, NatsLink } from '../nats/nats-link.js';
+import type { JobEventStream, JobStore, ResultStore } from '@ferry/nats';
 
 export interface ResultUploadSettings {
   /** `undefined`: uploads are refused (no secret configured). */
@@ -26,19 +26,27 @@ export interface ResultUploadSettings {
   readonly clock?: () => Date;
 }
 
+/** The stores an upload works through (the gateway's `NatsLink`; small fakes in the route's spec). */
+export interface UploadStores {
+  readonly jobs: Pick<JobStore, 'require' | 'update'>;
+  readonly results: Pick<ResultStore, 'claim' | 'release' | 'put'>;
+  readonly events: Pick<JobEventStream, 'publish'>;
+}
+
 type UploadRequest = FastifyRequest<{ Params: { tenant: string; id: string; attempt: string } }>;
 
 /**
  * `PUT /internal/v1/results/{tenant}/{id}/{attempt}` (`RESULT_UPLOAD_ROUTE`): a job attempt uploads
  * its result once, with the token made for that attempt. Refused unless the token matches, the job
  * is still at that attempt and not final, and no result is recorded yet — so a stale attempt can
- * neither upload nor overwrite. The body streams into the object store (size capped, hashed on the way), then the
- * record gets the result's content type, bytes, rows and SHA-256 by compare-and-set, fenced again.
+ * neither upload nor overwrite. The body streams into the object store (size capped, hashed on
+ * the way), then the record gets the result's content type, bytes, rows and SHA-256 by
+ * compare-and-set, fenced again.
  * An upload for `current` (a Kubernetes job pod's: see `UploadAttempt`) is for the record's attempt
  * when it arrives; every new attempt voids the last one's result.
  * A raw Fastify route in its own context: it takes any content type, as a stream.
  */
-export function registerResultUpload(fastify: FastifyInstance, nats: NatsLink, settings: ResultUploadSettings): void {
+export function registerResultUpload(fastify: FastifyInstance, nats: { stores(): UploadStores }, settings: ResultUploadSettings): void {
   void fastify.register((instance, _options, done) => {
     instance.removeAllContentTypeParsers();
     instance.addContentTypeParser('*', (_request, _payload, next) => next(null));
@@ -94,7 +102,7 @@ interface UploadTarget {
  * the claim has recorded its result), streams the body into the object store (capped, hashed on
  * the way), then records it on the job by compare-and-set, fenced once more, with a `result` event.
  */
-async function storeResult(stores: GatewayStores, request: UploadRequest, target: UploadTarget): Promise<JobResult> {
+async function storeResult(stores: UploadStores, request: UploadRequest, target: UploadTarget): Promise<JobResult> {
   const { tenant, id, attempt, contentType, maxBytes, now } = target;
   assertUploadable((await stores.jobs.require(tenant, id)).job, attempt);
   const hash = createHash('sha256');

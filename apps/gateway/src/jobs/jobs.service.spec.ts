@@ -1,0 +1,133 @@
+import { ErrorCode, FerryError, jobKey, transitionJob, type IdempotencyRecord, type Job } from '@ferry/contracts';
+import type { ClaimOutcome, StoredJob } from '@ferry/nats';
+import { parseCatalog } from '@ferry/pipelines';
+import { JobsService, type JobsStores } from './jobs.service.js';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+const catalog = parseCatalog(
+  `
+pipelines:
+  - name: sleep
+    kind: sleep
+    description: Sleep.
+`,
+  'spec',
+);
+
+/** The job store's port over a map. `create` is create-only, as the KV bucket's is. */
+class FakeJobs {
+  readonly records = new Map<string, StoredJob>();
+  /** Set to have another writer's record land just before this create (a lost race). */
+  racingCreate: Job | undefined;
+
+  create(job: Job): Promise<StoredJob | undefined> {
+    if (this.racingCreate !== undefined) this.records.set(jobKey(job.tenant, job.id), { job: this.racingCreate, revision: 1 });
+    if (this.records.has(jobKey(job.tenant, job.id))) return Promise.resolve(undefined);
+    const stored = { job, revision: 1 };
+    this.records.set(jobKey(job.tenant, job.id), stored);
+    return Promise.resolve(stored);
+  }
+  get(tenant: string, jobId: string): Promise<StoredJob | undefined> {
+    return Promise.resolve(this.records.get(jobKey(tenant, jobId)));
+  }
+  async require(tenant: string, jobId: string): Promise<StoredJob> {
+    const stored = await this.get(tenant, jobId);
+    if (stored === undefined) throw new FerryError(ErrorCode.NotFound, `job ${jobId} not found`);
+    return stored;
+  }
+  list(): never {
+    throw new Error('not used here');
+  }
+  async update(tenant: string, jobId: string, mutate: (job: Job) => Job | undefined): Promise<StoredJob & { changed: boolean }> {
+    const current = await this.require(tenant, jobId);
+    const next = mutate(current.job);
+    if (next === undefined) return { ...current, changed: false };
+    const stored = { job: next, revision: current.revision + 1 };
+    this.records.set(jobKey(tenant, jobId), stored);
+    return { ...stored, changed: true };
+  }
+}
+
+class FakeIdempotency {
+  readonly claims = new Map<string, IdempotencyRecord>();
+  claim(tenant: string, key: string, record: IdempotencyRecord): Promise<ClaimOutcome> {
+    const existing = this.claims.get(`${tenant}.${key}`);
+    if (existing !== undefined) return Promise.resolve({ claimed: false, existing });
+    this.claims.set(`${tenant}.${key}`, record);
+    return Promise.resolve({ claimed: true });
+  }
+}
+
+function service(): { jobs: FakeJobs; idempotency: FakeIdempotency; events: string[]; service: JobsService } {
+  const jobs = new FakeJobs();
+  const idempotency = new FakeIdempotency();
+  const events: string[] = [];
+  const stores: JobsStores = {
+    jobs,
+    idempotency,
+    events: { publish: (type, job) => Promise.resolve(events.push(`${type} ${job.state} ${job.cancelRequested}`)) },
+  };
+  return { jobs, idempotency, events, service: new JobsService({ stores: () => stores }, catalog, () => NOW) };
+}
+
+const body = { pipeline: 'sleep', params: { seconds: 1 } };
+
+describe('JobsService (against fakes of its stores)', () => {
+  it('records a submission as a queued job, created at the clock’s time', async () => {
+    const { jobs, service: jobsService } = service();
+    const { job, created } = await jobsService.submit('acme', body, undefined);
+    expect(created).toBe(true);
+    expect(job).toMatchObject({ tenant: 'acme', pipeline: 'sleep', state: 'queued', attempt: 0, createdAt: NOW.toISOString() });
+    expect(jobs.records.get(jobKey('acme', job.id))?.job).toEqual(job);
+  });
+
+  it('converges retries with one Idempotency-Key on one job, and refuses the key with another body', async () => {
+    const { jobs, service: jobsService } = service();
+    const first = await jobsService.submit('acme', body, 'order-42');
+    const again = await jobsService.submit('acme', { params: { seconds: 1 }, pipeline: 'sleep' }, 'order-42');
+    expect(again).toEqual({ job: first.job, created: false });
+    await expect(jobsService.submit('acme', { ...body, params: { seconds: 2 } }, 'order-42')).rejects.toMatchObject({ code: ErrorCode.IdempotencyMismatch });
+    // Another tenant's key of the same name is its own.
+    expect((await jobsService.submit('globex', body, 'order-42')).created).toBe(true);
+    expect(jobs.records.size).toBe(2);
+  });
+
+  it('creates the claimed job when a retry finds the claim without its record (a crash between the two)', async () => {
+    const { jobs, service: jobsService } = service();
+    const first = await jobsService.submit('acme', body, 'order-8');
+    jobs.records.clear();
+    const retried = await jobsService.submit('acme', body, 'order-8');
+    expect(retried).toMatchObject({ created: false, job: { id: first.job.id, state: 'queued' } });
+    expect(jobs.records.has(jobKey('acme', first.job.id))).toBe(true);
+  });
+
+  it('answers with the winner’s record when its create loses a race', async () => {
+    const { jobs, service: jobsService } = service();
+    const winner = { ...(await service().service.submit('acme', body, undefined)).job, labels: { by: 'the other gateway' } };
+    jobs.racingCreate = winner;
+    const mine = await jobsService.submit('acme', body, undefined);
+    expect(mine.created).toBe(false);
+    expect(mine.job.labels).toEqual({ by: 'the other gateway' });
+  });
+
+  it('refuses a malformed Idempotency-Key before it claims or records anything', async () => {
+    const { jobs, idempotency, service: jobsService } = service();
+    await expect(jobsService.submit('acme', body, 'no spaces allowed\u0007')).rejects.toMatchObject({ code: ErrorCode.InvalidRequest });
+    expect(idempotency.claims.size + jobs.records.size).toBe(0);
+  });
+
+  it('marks a cancel request once, with one state event; a final job is a conflict; a malformed id is not found', async () => {
+    const { jobs, events, service: jobsService } = service();
+    const { job } = await jobsService.submit('acme', body, undefined);
+    expect(await jobsService.requestCancel('acme', job.id)).toMatchObject({ cancelRequested: true });
+    await jobsService.requestCancel('acme', job.id);
+    expect(events).toEqual(['state queued true']);
+
+    const stored = jobs.records.get(jobKey('acme', job.id));
+    if (stored === undefined) throw new Error('no record');
+    jobs.records.set(jobKey('acme', job.id), { ...stored, job: transitionJob(stored.job, { state: 'cancelled' }, NOW) });
+    await expect(jobsService.requestCancel('acme', job.id)).rejects.toMatchObject({ code: ErrorCode.Conflict });
+    await expect(jobsService.requestCancel('acme', 'not-a-job-id')).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    await expect(jobsService.get('globex', job.id)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+  });
+});
