@@ -184,7 +184,7 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
     // The kubelet stand-in answers through the real API server with the runner's lines (Accept as kubectl sends it)…
     const direct = await rawLog(sleepJob.pod, 'application/json, */*');
     expect(direct.status).toBe(200);
-    expect(direct.body).toMatch(/^\S+Z runner: job \S+ attempt 0: pipeline sleep/m);
+    expect(direct.body).toMatch(/^\S+Z runner: job \S+ attempt current: pipeline sleep/m);
     expect(direct.body).toMatch(/sleep: done after 1(\.\d+)? s/);
     // (`Accept: text/plain` is refused with 406 by the API server: Ferry once sent it; see pod-log.request.ts.)
     const plain = await rawLog(sleepJob.pod, 'text/plain');
