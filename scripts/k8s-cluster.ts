@@ -36,7 +36,7 @@ export { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_VERSION };
 
 const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 /** kwok's Stage objects: its kwokctl defaults plus Ferry's exit-code stage (see the file). */
-export const KWOK_STAGES = join(REPO_ROOT, 'test', 'k8s', 'kwok', 'stages.yaml');
+export const KWOK_STAGES = join(REPO_ROOT, 'scripts', 'k8s-cluster', 'kwok-stages.yaml');
 const SERVICE_CIDR = '10.96.0.0/16';
 const SERVICE_CLUSTER_IP = '10.96.0.1';
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';

@@ -1,3 +1,3 @@
-import { runAttempt } from './runner.main.js';
+import { runAttempt } from './attempt.runner.js';
 
 await runAttempt();

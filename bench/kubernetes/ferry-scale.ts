@@ -7,18 +7,18 @@
 //
 //   npm run bench:k8s [-- --jobs 2000 --concurrency 32 --nodes 4]
 import { parseArgs } from 'node:util';
-import { inClosedLoops } from '../../bench/lib/closed-loops.ts';
-import { cpuSeconds, readMemory } from '../../bench/lib/proc.ts';
-import { quantile } from '../../bench/lib/stats.ts';
+import { inClosedLoops } from '../lib/closed-loops.ts';
+import { cpuSeconds, readMemory } from '../lib/proc.ts';
+import { quantile } from '../lib/stats.ts';
 import { connect } from '@nats-io/transport-node';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
 import { ensureK8sTools } from '../../scripts/k8s-tools.ts';
-import { checkJobs } from '../support/checker.ts';
-import { FerrySystem } from '../support/system.ts';
-import { countByRequest, isWrite, requestsOf } from './support/audit-log.ts';
-import { installFerryRelease, JOBS_NAMESPACE, RELEASE_NAMESPACE } from './support/ferry-release.ts';
-import { startKubeletLogs } from './support/kubelet-logs.ts';
-import { watchKwokPodOutput } from './support/kwok-pod-output.ts';
+import { checkJobs } from '../../test/support/checker.ts';
+import { FerrySystem } from '../../test/support/system.ts';
+import { countByRequest, isWrite, requestsOf } from '../../test/kube-control-plane/support/audit-log.ts';
+import { installFerryRelease, JOBS_NAMESPACE, RELEASE_NAMESPACE } from '../../test/kube-control-plane/support/ferry-release.ts';
+import { startKubeletLogs } from '../../test/kube-control-plane/support/kubelet-logs.ts';
+import { watchKwokPodOutput } from '../../test/kube-control-plane/support/kwok-pod-output.ts';
 
 const { values } = parseArgs({
   options: {

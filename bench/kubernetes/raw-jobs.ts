@@ -2,10 +2,10 @@
 // completed by kwok's stages through the real scheduler and Job controller. Tells the Ferry scale run
 // (issue 5, `bench:k8s`) what the harness itself can do on this machine.
 //
-//   node test/k8s/raw-jobs-bench.ts [N=500] [concurrency=20]
+//   node bench/kubernetes/raw-jobs.ts [N=500] [concurrency=20]
 import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
-import { inClosedLoops } from '../../bench/lib/closed-loops.ts';
-import { cpuSeconds } from '../../bench/lib/proc.ts';
+import { inClosedLoops } from '../lib/closed-loops.ts';
+import { cpuSeconds } from '../lib/proc.ts';
 import { startCluster } from '../../scripts/k8s-cluster.ts';
 
 const total = Number(process.argv[2] ?? 500);

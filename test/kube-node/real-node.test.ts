@@ -1,11 +1,11 @@
 // The local control plane with a real node (issue 10, ADR 0011): containerd runs the pods, kubelet
 // reports them, kube-proxy serves ClusterIPs, CoreDNS answers cluster.local. Needs root and, on a
 // cold machine, about 7 minutes of Go builds; so it runs only when asked:
-//   FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/k8s-node   (npm run test:k8s:node)
+//   FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/kube-node   (npm run test:k8s:node)
 // The suite's files run one after another (--no-file-parallelism): a machine holds one real node at a time.
 import { BatchV1Api, CoreV1Api, Watch, type V1Job, type V1Pod, type V1ResourceRequirements } from '@kubernetes/client-node';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
-import { client } from '../k8s/support/cluster-client.ts';
+import { client } from '../kube-control-plane/support/cluster-client.ts';
 import { eventually } from '../support/eventually.ts';
 import { readHostState, type HostState } from './support/host-state.ts';
 

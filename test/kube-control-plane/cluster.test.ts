@@ -1,6 +1,6 @@
 // Smoke test of the local control plane (issue 5, ADR 0007): a real kube-apiserver, Job controller,
 // scheduler and RBAC authorizer, with kwok fake nodes. A cold build takes about 7 minutes (2 cores), so it
-// runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s
+// runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/kube-control-plane
 import { AuthorizationV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, VersionApi, type V1EnvVar, type V1Job, type V1PodFailurePolicy } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { startCluster, KUBERNETES_RELEASE, type RunningCluster } from '../../scripts/k8s-cluster.ts';

@@ -2,7 +2,7 @@
 // run as host processes; the controller (FERRY_EXECUTOR=kubernetes) talks to the real kube-apiserver
 // with its chart ServiceAccount's token (the real RBAC authorizer), the real Job controller drives the
 // Jobs, and the pod agent runs each Job pod's runner as a local process that uploads to the gateway.
-// Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s/ferry-on-cluster.test.ts
+// Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/kube-control-plane/ferry-on-cluster.test.ts
 import { AppsV1Api, BatchV1Api, CoreV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // object is created with server-side field validation Strict into namespaces that enforce Pod Security
 // `restricted`, every pod template is also judged as a bare Pod (dryRun), and the controller's and
 // runner's ServiceAccounts are held to exactly the Role the chart grants by the real RBAC authorizer.
-// Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/k8s
+// Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/kube-control-plane
 import { AuthorizationV1Api, BatchV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';

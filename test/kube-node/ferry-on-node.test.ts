@@ -17,7 +17,7 @@ import { OUTSIDE_IP } from '../../scripts/k8s-cluster/node.ts';
 import { buildImage, type FerryImage } from '../../scripts/image-build.ts';
 import { ensureHelm } from '../../scripts/k8s-tools.ts';
 import { CHART_DIR, helm } from '../chart/support/chart.ts';
-import { client } from '../k8s/support/cluster-client.ts';
+import { client } from '../kube-control-plane/support/cluster-client.ts';
 import { eventually } from '../support/eventually.ts';
 import { Api } from '../support/api.ts';
 import { checkJobs } from '../support/checker.ts';

@@ -2,10 +2,11 @@
 // pod's container as a local process, so a job's result is real while scheduling, the Job controller
 // and RBAC stay the real ones.
 //
-// It polls pods that carry `ferry.dev/pod-agent: "true"` (kwok's stages leave those Running and never
-// complete them: test/k8s/kwok/stages.yaml). For each pod kwok has made Running on a node, it runs the
-// first container's command + args (or what `commandFor` maps the image to) with the container's env
-// resolved the way the kubelet would (value, fieldRef, secretKeyRef, configMapKeyRef, envFrom), then
+// It polls pods that carry `ferry.dev/pod-agent: "true"` (kwok's stages leave those Running and
+// never complete them: scripts/k8s-cluster/kwok-stages.yaml). For each pod kwok has made Running on
+// a node, it runs the first container's command + args (or what `commandFor` maps the image to)
+// with the container's env resolved the way the kubelet would (value, fieldRef, secretKeyRef,
+// configMapKeyRef, envFrom), then
 // writes the terminal status back through the pod's /status subresource: phase Succeeded or Failed,
 // the container terminated with the real exit code, so podFailurePolicy onExitCodes rules see it.
 // A pod deleted while its process runs (Job deleted, deadline) gets SIGTERM, then SIGKILL after its
