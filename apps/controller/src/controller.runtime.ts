@@ -62,11 +62,14 @@ export class ControllerRuntime {
     if (this.#parts !== undefined) return;
     const { jobs, events, logs, nats } = this.stores;
     const index = new JobIndex(this.settings.limits);
-    // The executor and reconciler report to the queue, which needs the reconciler: break the cycle by reference.
-    const late: { queue?: KeyedQueue } = {};
-    const progress = new ProgressBuffer({ addAfter: (key, ms) => late.queue?.addAfter(key, ms) }, this.settings.progressIntervalMs);
+    // The executor and the reconciler feed the queue; the queue runs the reconciler once it is built.
+    const queue: KeyedQueue = new KeyedQueue(this.settings.reconcileConcurrency, (key, error) => {
+      this.logger.warn({ job: key, err: error }, 'reconcile failed; retrying');
+      queue.addAfter(key, 2000);
+    });
+    const progress = new ProgressBuffer(queue, this.settings.progressIntervalMs);
     const executor = this.settings.createExecutor({
-      changed: (tenant, jobId) => late.queue?.add(jobKey(tenant, jobId)),
+      changed: (tenant, jobId) => queue.add(jobKey(tenant, jobId)),
       progress: (tenant, jobId, attempt, value) => progress.report(tenant, jobId, attempt, value),
       log: (tenant, jobId, entry, sequence) => logs.append(tenant, jobId, entry, `${jobId}:${entry.attempt}:${entry.stream}:${sequence}`),
     });
@@ -79,24 +82,16 @@ export class ControllerRuntime {
         executor,
         catalog: this.catalog,
         index,
-        queue: { add: (key) => late.queue?.add(key), addAfter: (key, ms) => late.queue?.addAfter(key, ms) },
+        queue,
         progress,
         logger: { info: (fields, message) => this.logger.info(fields, message), warn: (fields, message) => this.logger.warn(fields, message) },
       },
       this.settings,
     );
-    const queue = new KeyedQueue(
-      async (key) => {
-        await reconciler.reconcile(key);
-        this.kick();
-      },
-      this.settings.reconcileConcurrency,
-      (key, error) => {
-        this.logger.warn({ job: key, err: error }, 'reconcile failed; retrying');
-        late.queue?.addAfter(key, 2000);
-      },
-    );
-    late.queue = queue;
+    queue.start(async (key) => {
+      await reconciler.reconcile(key);
+      this.kick();
+    });
     const intake = new IntakeConsumer(nats.js, nats.topology, (key) => queue.enqueue(key), { ackWaitMs: this.settings.ackWaitMs, retryDelayMs: 2000 }, this.logger);
     const timers = [
       setInterval(() => index.keys().forEach((key) => queue.add(key)), this.settings.resyncMs),

@@ -20,7 +20,8 @@ function harness(concurrency: number) {
   let maxTotal = 0;
   let maxPerKey = 0;
   const errors: Array<[string, unknown]> = [];
-  const queue = new KeyedQueue(
+  const queue = new KeyedQueue(concurrency, (key, error) => errors.push([key, error]));
+  queue.start(
     (key) =>
       new Promise<void>((resolve, reject) => {
         total += 1;
@@ -44,8 +45,6 @@ function harness(concurrency: number) {
           },
         });
       }),
-    concurrency,
-    (key, error) => errors.push([key, error]),
   );
   /** The open run of `key` (the latest one). */
   const open = (key: string): Run => {
@@ -78,6 +77,18 @@ function track(promise: Promise<void>): { state: () => 'pending' | 'resolved' | 
 }
 
 describe('KeyedQueue', () => {
+  it('holds keys added before start, once each, and runs them when it starts', async () => {
+    const processed: string[] = [];
+    const queue = new KeyedQueue(2, () => undefined);
+    queue.add('a');
+    queue.add('b');
+    queue.add('a');
+    await Promise.resolve();
+    expect(processed).toEqual([]);
+    queue.start((key) => Promise.resolve(void processed.push(key)));
+    await vi.waitFor(() => expect(processed).toEqual(['a', 'b']));
+  });
+
   it('processes a key once however often it is added while it waits', async () => {
     const h = harness(1);
     h.queue.add('a');
@@ -229,14 +240,11 @@ describe('KeyedQueue', () => {
     function timed() {
       const processed: Array<[string, number]> = [];
       const start = Date.now();
-      const queue = new KeyedQueue(
-        (key) => {
-          processed.push([key, Date.now() - start]);
-          return Promise.resolve();
-        },
-        2,
-        () => undefined,
-      );
+      const queue = new KeyedQueue(2, () => undefined);
+      queue.start((key) => {
+        processed.push([key, Date.now() - start]);
+        return Promise.resolve();
+      });
       return { queue, processed };
     }
 

@@ -2,6 +2,8 @@
  * A keyed work queue in the manner of client-go's workqueue: a key waits at most once, a key is
  * never processed by two workers at once (a change that arrives meanwhile runs it again after),
  * delayed adds wake it later, and `enqueue` resolves when a run that started after it completes.
+ * Keys may be added before `start` gives it its worker (those that feed it are built first); they
+ * wait until then.
  */
 export class KeyedQueue {
   readonly #waiting: string[] = [];
@@ -12,12 +14,18 @@ export class KeyedQueue {
   readonly #timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   #workers = 0;
   #closed = false;
+  #process: ((key: string) => Promise<void>) | undefined;
 
   constructor(
-    private readonly process: (key: string) => Promise<void>,
     private readonly concurrency: number,
     private readonly onError: (key: string, error: unknown) => void,
   ) {}
+
+  /** Begins running keys through `process`, up to `concurrency` at once. */
+  start(process: (key: string) => Promise<void>): void {
+    this.#process = process;
+    this.pump();
+  }
 
   get size(): number {
     return this.#queued.size + this.#running.size;
@@ -78,6 +86,8 @@ export class KeyedQueue {
   }
 
   private pump(): void {
+    const process = this.#process;
+    if (process === undefined) return;
     while (this.#workers < this.concurrency && this.#waiting.length > 0) {
       const key = this.#waiting.shift();
       if (key === undefined) break;
@@ -86,7 +96,7 @@ export class KeyedQueue {
       this.#workers += 1;
       const waiters = this.#waiters.get(key) ?? [];
       this.#waiters.delete(key);
-      void this.process(key)
+      void process(key)
         .then(
           () => waiters.forEach((waiter) => waiter.resolve()),
           (error: unknown) => {
