@@ -1,7 +1,9 @@
 import { ErrorCode } from '@ferry/contracts';
+import { HttpErrorCode } from '../../../apps/gateway/src/http/http-error.ts';
 
 const PROBLEM_FIELDS = new Set(['type', 'title', 'status', 'detail', 'errors']);
-const CODES = new Set<string>(Object.values(ErrorCode));
+/** The domain's codes and those only HTTP has: every problem `type` the gateway can send. */
+const CODES = new Set<string>([...Object.values(ErrorCode), ...Object.values(HttpErrorCode)]);
 
 /**
  * Why an error response is not the problem document docs/architecture.md §4 promises, or `undefined` when it is:

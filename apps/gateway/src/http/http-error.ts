@@ -13,12 +13,12 @@ export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 /** A request HTTP itself refuses; `allow` lists the methods the path does have (405). */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
+  readonly code: HttpErrorCode;
+  readonly allow: readonly string[] | undefined;
 
-  constructor(
-    readonly code: HttpErrorCode,
-    message: string,
-    readonly allow?: readonly string[],
-  ) {
+  constructor(code: HttpErrorCode, message: string, allow?: readonly string[]) {
     super(message);
+    this.code = code;
+    this.allow = allow;
   }
 }
