@@ -1,8 +1,8 @@
 // Finds or installs the tools the chart and manifest checks use: helm, kubeconform, kustomize and
 // offline Kubernetes JSON schemas. Each lands once in `<cache>/bin/<tool>-<version>/` (cache root:
 // FERRY_CACHE_DIR, else ~/.cache/ferry), built with `go install` or, for the schemas, `pip install`
-// from PyPI. Installs go to a temporary folder that is renamed into place when complete, so two test
-// workers installing at once both end with a whole tool and never see half of one. FERRY_HELM,
+// from PyPI. Installs go to a temporary folder that is renamed into place when complete, under a
+// lock: of two test workers that want a tool at once, one builds it and the other waits. FERRY_HELM,
 // FERRY_KUBECONFORM, FERRY_KUSTOMIZE and FERRY_KUBERNETES_SCHEMAS name ready ones instead.
 // A cold install (empty Go caches, 2 cores) takes about 3½ minutes, mostly helm; a warm one, none.
 //
@@ -47,18 +47,21 @@ const HELM: GoTool = {
 };
 const KUBECONFORM: GoTool = { name: 'kubeconform', version: KUBECONFORM_VERSION, module: 'github.com/yannh/kubeconform/cmd/kubeconform' };
 const KUSTOMIZE: GoTool = { name: 'kustomize', version: KUSTOMIZE_VERSION, module: 'sigs.k8s.io/kustomize/kustomize/v5' };
+/** Writes the chart's values reference from the comments in values.yaml (`scripts/chart-docs.ts`). */
+const HELM_DOCS: GoTool = { name: 'helm-docs', version: 'v1.14.2', module: 'github.com/norwoodj/helm-docs/cmd/helm-docs' };
 
 function toolDir(name: string, version: string): string {
   return join(cacheDir(), 'bin', `${name}-${version}`);
 }
 
 async function ensureGoTool(tool: GoTool, log: Log): Promise<string> {
-  const explicit = process.env[`FERRY_${tool.name.toUpperCase()}`];
+  const override = `FERRY_${tool.name.toUpperCase().replaceAll('-', '_')}`;
+  const explicit = process.env[override];
   if (explicit !== undefined) return explicit;
   const dir = toolDir(tool.name, tool.version);
   const binary = join(dir, tool.name);
   if (existsSync(binary)) return binary;
-  await requireCommand('go', `Install Go, or set FERRY_${tool.name.toUpperCase()} to a ${tool.name} ${tool.version} binary.`);
+  await requireCommand('go', `Install Go, or set ${override} to a ${tool.name} ${tool.version} binary.`);
   const started = Date.now();
   log(`building ${tool.name} ${tool.version} with go install (once per machine) …`);
   await createDirAtomically(dir, async (tmp) => {
@@ -82,6 +85,10 @@ export function ensureKubeconform(log: Log = silent): Promise<string> {
 
 export function ensureKustomize(log: Log = silent): Promise<string> {
   return ensureGoTool(KUSTOMIZE, log);
+}
+
+export function ensureHelmDocs(log: Log = silent): Promise<string> {
+  return ensureGoTool(HELM_DOCS, log);
 }
 
 /**
