@@ -4,6 +4,7 @@ import { DEFAULT_TOPOLOGY, IdempotencyStore, JobStore, ensureTopology, kvStreamN
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { MemoryJobStore } from '@ferry/nats/testing';
 import { CHART_DIR } from '../../scripts/k8s-manifests.ts';
 import { queuedJob } from '../support/jobs.ts';
 import { TestNats } from '../support/nats.ts';
@@ -12,6 +13,7 @@ let nats: TestNats;
 let connection: NatsConnection;
 let jobs: JobStore;
 let idempotency: IdempotencyStore;
+let memory: MemoryJobStore;
 
 beforeAll(async () => {
   nats = await TestNats.start();
@@ -62,14 +64,57 @@ describe('ensureTopology', () => {
   });
 });
 
-describe('JobStore', () => {
-  it('creates once: a second create of the same key reports the lost race and keeps the first record', async () => {
-    const job = queuedJob();
-    expect(await jobs.create(job)).toMatchObject({ job });
-    expect(await jobs.create({ ...job, labels: { other: 'x' } })).toBeUndefined();
-    expect((await jobs.get('acme', job.id))?.job).toEqual(job);
+// The rules unit specs rely on: the real store and the map-backed one that stands in for it in
+// the specs (`@ferry/nats/testing`) must answer each case the same way.
+describe.each([
+  ['JobStore', () => jobs],
+  ['MemoryJobStore', () => memory],
+] as const)('%s: the store’s rules', (_name, store: () => JobStore | MemoryJobStore) => {
+  beforeEach(() => {
+    memory = new MemoryJobStore();
   });
 
+  it('creates once: a second create of the same key reports the lost race and keeps the first record', async () => {
+    const job = queuedJob();
+    expect(await store().create(job)).toMatchObject({ job });
+    expect(await store().create({ ...job, labels: { other: 'x' } })).toBeUndefined();
+    expect((await store().get('acme', job.id))?.job).toEqual(job);
+  });
+
+  it('refuses a write that moves a job backwards or skips the table, and stores nothing', async () => {
+    const job = queuedJob();
+    await store().create(job);
+    const skipStarting = store().update('acme', job.id, (current) => ({ ...current, state: 'running', attempt: 1 }));
+    await expect(skipStarting).rejects.toMatchObject({ code: ErrorCode.Conflict });
+    await store().update('acme', job.id, (current) => transitionJob(current, { state: 'starting', attempt: 1 }, new Date()));
+    const done = await store().update('acme', job.id, (current) => transitionJob(current, { state: 'running' }, new Date()));
+    const backwards = store().update('acme', job.id, (current) => ({ ...current, state: 'queued' }));
+    await expect(backwards).rejects.toMatchObject({ code: ErrorCode.Conflict });
+    const skipAttempt = store().update('acme', job.id, (current) => ({ ...current, state: 'starting', attempt: 5 }));
+    await expect(skipAttempt).rejects.toBeInstanceOf(FerryError);
+    expect((await store().get('acme', job.id))?.revision).toBe(done.revision);
+  });
+
+  it('leaves the record alone when the mutation returns undefined', async () => {
+    const job = queuedJob();
+    const created = await store().create(job);
+    const result = await store().update('acme', job.id, () => undefined);
+    expect(result.changed).toBe(false);
+    expect(result.revision).toBe(created?.revision);
+  });
+
+  it('replaces only from the revision it read: a write from a stale revision loses and stores nothing', async () => {
+    const job = queuedJob();
+    const created = await store().create(job);
+    if (created === undefined) throw new Error('create lost');
+    const moved = await store().update('acme', job.id, (current) => ({ ...current, labels: { moved: 'yes' } }));
+    expect(await store().replace(created, { ...job, labels: { stale: 'yes' } })).toBeUndefined();
+    expect(await store().replace(moved, { ...job, labels: { fresh: 'yes' } })).toBeGreaterThan(moved.revision);
+    expect((await store().get('acme', job.id))?.job.labels).toEqual({ fresh: 'yes' });
+  });
+});
+
+describe('JobStore', () => {
   it('applies concurrent compare-and-set updates without losing any', async () => {
     const job = queuedJob();
     await jobs.create(job);
@@ -79,28 +124,6 @@ describe('JobStore', () => {
       ),
     );
     expect(Object.keys((await jobs.get('acme', job.id))?.job.labels ?? {})).toHaveLength(20);
-  });
-
-  it('refuses a write that moves a job backwards or skips the table, and stores nothing', async () => {
-    const job = queuedJob();
-    await jobs.create(job);
-    const skipStarting = jobs.update('acme', job.id, (current) => ({ ...current, state: 'running', attempt: 1 }));
-    await expect(skipStarting).rejects.toMatchObject({ code: ErrorCode.Conflict });
-    await jobs.update('acme', job.id, (current) => transitionJob(current, { state: 'starting', attempt: 1 }, new Date()));
-    const done = await jobs.update('acme', job.id, (current) => transitionJob(current, { state: 'running' }, new Date()));
-    const backwards = jobs.update('acme', job.id, (current) => ({ ...current, state: 'queued' }));
-    await expect(backwards).rejects.toMatchObject({ code: ErrorCode.Conflict });
-    const skipAttempt = jobs.update('acme', job.id, (current) => ({ ...current, state: 'starting', attempt: 5 }));
-    await expect(skipAttempt).rejects.toBeInstanceOf(FerryError);
-    expect((await jobs.get('acme', job.id))?.revision).toBe(done.revision);
-  });
-
-  it('leaves the record alone when the mutation returns undefined', async () => {
-    const job = queuedJob();
-    const created = await jobs.create(job);
-    const result = await jobs.update('acme', job.id, () => undefined);
-    expect(result.changed).toBe(false);
-    expect(result.revision).toBe(created?.revision);
   });
 
   it('reads every key once, each key left alone while others are written, and leaves no consumer behind', async () => {

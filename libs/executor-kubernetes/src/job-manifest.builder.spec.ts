@@ -1,34 +1,7 @@
 import type { V1Container, V1Job } from '@kubernetes/client-node';
 import { RUNNER_ENV, createQueuedJob, signAttemptToken, type Job } from '@ferry/contracts';
-import { parseCatalog, type Pipeline } from '@ferry/pipelines';
+import { specPipeline as pipeline } from '@ferry/pipelines/testing';
 import { buildJobManifest, type JobManifestSettings } from './job-manifest.builder.js';
-
-const catalog = parseCatalog(
-  `
-pipelines:
-  - name: sql
-    kind: sql
-    description: DuckDB SQL.
-    defaults: { timeoutSeconds: 3600, maxAttempts: 3 }
-    resources:
-      requests: { cpu: 500m, memory: 512Mi }
-      limits: { memory: 2Gi }
-    nodeSelector: { pool: etl }
-    tolerations:
-      - { key: dedicated, operator: Equal, value: etl, effect: NoSchedule }
-  - name: sleep
-    kind: sleep
-    description: Sleep.
-  - name: shout
-    kind: container
-    description: Upper-cases a word.
-    image: docker.io/library/busybox:1.36
-    command: [sh, -c, 'echo "$0" | tr a-z A-Z']
-    args: ['{{params.word}}', '--times={{params.times}}']
-    paramsSchema: { type: object }
-`,
-  'spec',
-);
 
 const settings: JobManifestSettings = {
   namespace: 'ferry-jobs',
@@ -55,12 +28,6 @@ function jobFor(pipeline: string, params: Record<string, unknown>, limits: { max
     startDeadlineSeconds: 600,
     now: new Date('2030-01-01T00:00:00Z'),
   });
-}
-
-function pipeline(name: string): Pipeline {
-  const found = catalog.get(name);
-  if (found === undefined) throw new Error(name);
-  return found;
 }
 
 function container(manifest: V1Job): V1Container {

@@ -1,34 +1,12 @@
 import { CURRENT_ATTEMPT, RUNNER_ENV, createQueuedJob, signAttemptToken, type Job } from '@ferry/contracts';
-import { parseCatalog } from '@ferry/pipelines';
+import { specPipeline as entry } from '@ferry/pipelines/testing';
 import { buildRunnerLaunch } from './runner-launch.builder.js';
 
-const catalog = parseCatalog(
-  `
-pipelines:
-  - name: sleep
-    kind: sleep
-    description: Sleep.
-  - name: shout
-    kind: container
-    description: Upper-cases a word.
-    image: docker.io/library/busybox:1.36
-    command: [sh, -c, 'echo "$0" | tr a-z A-Z']
-    args: ['{{params.word}}']
-    paramsSchema: { type: object }
-`,
-  'spec',
-);
 const settings = { gatewayUrl: 'http://gateway:8080/', resultSecret: 'a-result-secret-of-enough-length-0123456789' };
 
 function running(pipeline: string, params: Record<string, unknown>, attempt: number): Job {
   const queued = createQueuedJob({ id: '01j9z3k8x2m4n6p8q0r2s4t6v8', tenant: 'acme', pipeline, params, labels: {}, maxAttempts: 3, timeoutSeconds: 60, startDeadlineSeconds: 60, now: new Date('2030-01-01T00:00:00Z') });
   return { ...queued, state: 'starting', attempt };
-}
-
-function entry(name: string) {
-  const pipeline = catalog.get(name);
-  if (pipeline === undefined) throw new Error(name);
-  return pipeline;
 }
 
 describe('buildRunnerLaunch', () => {
@@ -53,7 +31,7 @@ describe('buildRunnerLaunch', () => {
   });
 
   it("renders a container entry's command line from the params, into the spec", () => {
-    const { spec } = buildRunnerLaunch(running('shout', { word: 'hi' }, 1), entry('shout'), 1, settings);
-    expect(spec.argv).toEqual(['sh', '-c', 'echo "$0" | tr a-z A-Z', 'hi']);
+    const { spec } = buildRunnerLaunch(running('shout', { word: 'hi', times: 2 }, 1), entry('shout'), 1, settings);
+    expect(spec.argv).toEqual(['sh', '-c', 'echo "$0" | tr a-z A-Z', 'hi', '--times=2']);
   });
 });

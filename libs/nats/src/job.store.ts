@@ -250,7 +250,7 @@ export class JobStore {
  * The store is the last gate of the transition table: whatever a mutation computed, a record never
  * changes identity and never moves `(attempt, state)` except by an allowed transition.
  */
-function assertForward(current: Job, next: Job): void {
+export function assertForward(current: Job, next: Job): void {
   if (next.id !== current.id || next.tenant !== current.tenant) {
     throw new FerryError(ErrorCode.Conflict, `job ${current.id}: a write may not change the job's id or tenant`);
   }

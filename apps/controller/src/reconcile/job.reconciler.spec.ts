@@ -1,51 +1,12 @@
 import { createQueuedJob, jobKey, transitionJob, type Job, type JobEvent, type JobExecutor } from '@ferry/contracts';
 import type { AttemptLaunch, AttemptObservation, Executor } from '@ferry/executor';
-import type { StoredJob } from '@ferry/nats';
-import { parseCatalog } from '@ferry/pipelines';
+import { MemoryJobStore } from '@ferry/nats/testing';
+import { SPEC_CATALOG as catalog } from '@ferry/pipelines/testing';
 import { JobIndex } from '../scheduling/job.index.js';
 import { JobReconciler } from './job.reconciler.js';
 import { ProgressBuffer } from './progress.buffer.js';
 
 const T0 = new Date('2030-01-01T00:00:00Z');
-const catalog = parseCatalog(
-  `
-pipelines:
-  - name: sleep
-    kind: sleep
-    description: Sleep.
-`,
-  'spec',
-);
-
-/** The job store's port over a map: revisions count up, a replace from a stale revision loses. */
-class FakeJobs {
-  readonly records = new Map<string, StoredJob>();
-  readonly purged: string[] = [];
-
-  put(job: Job): StoredJob {
-    const key = jobKey(job.tenant, job.id);
-    const stored = { job, revision: (this.records.get(key)?.revision ?? 0) + 1 };
-    this.records.set(key, stored);
-    return stored;
-  }
-
-  get(tenant: string, jobId: string): Promise<StoredJob | undefined> {
-    return Promise.resolve(this.records.get(jobKey(tenant, jobId)));
-  }
-
-  replace(current: StoredJob, next: Job): Promise<number | undefined> {
-    const key = jobKey(next.tenant, next.id);
-    if (this.records.get(key)?.revision !== current.revision) return Promise.resolve(undefined);
-    return Promise.resolve(this.put(next).revision);
-  }
-
-  purge(tenant: string, jobId: string): Promise<void> {
-    this.records.delete(jobKey(tenant, jobId));
-    this.purged.push(jobKey(tenant, jobId));
-    return Promise.resolve();
-  }
-}
-
 /** An executor that reports what a spec tells it to and records what it is asked. */
 class FakeExecutor implements Executor {
   readonly kind = 'local' as const;
@@ -80,7 +41,7 @@ class FakeExecutor implements Executor {
 
 interface World {
   readonly reconciler: JobReconciler;
-  readonly jobs: FakeJobs;
+  readonly jobs: MemoryJobStore;
   readonly executor: FakeExecutor;
   readonly progress: ProgressBuffer;
   readonly events: Array<{ type: JobEvent['type']; state: string; revision: number; percent: number | undefined }>;
@@ -88,7 +49,7 @@ interface World {
 }
 
 function world(now = T0, retentionMs = 60_000): World {
-  const jobs = new FakeJobs();
+  const jobs = new MemoryJobStore();
   const executor = new FakeExecutor();
   const events: World['events'] = [];
   const requeued: string[] = [];

@@ -1,53 +1,10 @@
-import { ErrorCode, FerryError, jobKey, transitionJob, type IdempotencyRecord, type Job } from '@ferry/contracts';
-import type { ClaimOutcome, StoredJob } from '@ferry/nats';
-import { parseCatalog } from '@ferry/pipelines';
+import { ErrorCode, jobKey, transitionJob, type IdempotencyRecord } from '@ferry/contracts';
+import type { ClaimOutcome } from '@ferry/nats';
+import { MemoryJobStore } from '@ferry/nats/testing';
+import { SPEC_CATALOG as catalog } from '@ferry/pipelines/testing';
 import { JobsService, type JobsStores } from './jobs.service.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
-const catalog = parseCatalog(
-  `
-pipelines:
-  - name: sleep
-    kind: sleep
-    description: Sleep.
-`,
-  'spec',
-);
-
-/** The job store's port over a map. `create` is create-only, as the KV bucket's is. */
-class FakeJobs {
-  readonly records = new Map<string, StoredJob>();
-  /** Set to have another writer's record land just before this create (a lost race). */
-  racingCreate: Job | undefined;
-
-  create(job: Job): Promise<StoredJob | undefined> {
-    if (this.racingCreate !== undefined) this.records.set(jobKey(job.tenant, job.id), { job: this.racingCreate, revision: 1 });
-    if (this.records.has(jobKey(job.tenant, job.id))) return Promise.resolve(undefined);
-    const stored = { job, revision: 1 };
-    this.records.set(jobKey(job.tenant, job.id), stored);
-    return Promise.resolve(stored);
-  }
-  get(tenant: string, jobId: string): Promise<StoredJob | undefined> {
-    return Promise.resolve(this.records.get(jobKey(tenant, jobId)));
-  }
-  async require(tenant: string, jobId: string): Promise<StoredJob> {
-    const stored = await this.get(tenant, jobId);
-    if (stored === undefined) throw new FerryError(ErrorCode.NotFound, `job ${jobId} not found`);
-    return stored;
-  }
-  list(): never {
-    throw new Error('not used here');
-  }
-  async update(tenant: string, jobId: string, mutate: (job: Job) => Job | undefined): Promise<StoredJob & { changed: boolean }> {
-    const current = await this.require(tenant, jobId);
-    const next = mutate(current.job);
-    if (next === undefined) return { ...current, changed: false };
-    const stored = { job: next, revision: current.revision + 1 };
-    this.records.set(jobKey(tenant, jobId), stored);
-    return { ...stored, changed: true };
-  }
-}
-
 class FakeIdempotency {
   readonly claims = new Map<string, IdempotencyRecord>();
   claim(tenant: string, key: string, record: IdempotencyRecord): Promise<ClaimOutcome> {
@@ -58,8 +15,8 @@ class FakeIdempotency {
   }
 }
 
-function service(): { jobs: FakeJobs; idempotency: FakeIdempotency; events: string[]; service: JobsService } {
-  const jobs = new FakeJobs();
+function service(): { jobs: MemoryJobStore; idempotency: FakeIdempotency; events: string[]; service: JobsService } {
+  const jobs = new MemoryJobStore();
   const idempotency = new FakeIdempotency();
   const events: string[] = [];
   const stores: JobsStores = {
