@@ -52,45 +52,29 @@ export interface ReconcilerPorts {
  * It is the controller's one writer of records (progress included), run by the keyed queue.
  */
 export class JobReconciler {
-  private readonly jobs: ReconcilerPorts['jobs'];
-  private readonly events: ReconcilerPorts['events'];
-  private readonly executor: Executor;
-  private readonly catalog: ReconcilerPorts['catalog'];
-  private readonly index: JobIndex;
-  private readonly queue: Requeue;
-  private readonly progress: ReconcilerPorts['progress'];
-  private readonly logger: ReconcilerLogger;
   private readonly clock: () => Date;
 
   constructor(
-    ports: ReconcilerPorts,
+    private readonly ports: ReconcilerPorts,
     private readonly settings: ReconcilerSettings,
   ) {
-    this.jobs = ports.jobs;
-    this.events = ports.events;
-    this.executor = ports.executor;
-    this.catalog = ports.catalog;
-    this.index = ports.index;
-    this.queue = ports.queue;
-    this.progress = ports.progress;
-    this.logger = ports.logger;
     this.clock = ports.clock ?? (() => new Date());
   }
 
   async reconcile(key: string): Promise<void> {
     const parsed = parseJobKey(key);
     if (parsed === undefined) throw new FerryError(ErrorCode.MalformedMessage, `not a job key: ${key}`);
-    const stored = await this.jobs.get(parsed.tenant, parsed.jobId);
+    const stored = await this.ports.jobs.get(parsed.tenant, parsed.jobId);
     if (stored === undefined) {
-      this.index.remove(key);
-      this.executor.release(parsed.tenant, parsed.jobId);
+      this.ports.index.remove(key);
+      this.ports.executor.release(parsed.tenant, parsed.jobId);
       return;
     }
-    this.index.put(stored.job);
+    this.ports.index.put(stored.job);
     if (stored.job.state === 'queued' && stored.job.updatedAt === stored.job.createdAt) {
       // The submission itself published nothing (one round trip at intake): its first event is ours.
       // The message id is the record's revision, so a redelivered submission is announced once.
-      await this.events.publish('state', stored.job, stored.revision, this.clock());
+      await this.ports.events.publish('state', stored.job, stored.revision, this.clock());
     }
     const current = await this.writeProgress(key, stored);
     if (current === undefined) return;
@@ -106,31 +90,31 @@ export class JobReconciler {
    * final record keeps the last value. `undefined` when the record moved: the key runs again.
    */
   private async writeProgress(key: string, stored: StoredJob): Promise<StoredJob | undefined> {
-    const pending = this.progress.take(key);
+    const pending = this.ports.progress.take(key);
     const { job } = stored;
     if (pending === undefined || pending.attempt !== job.attempt || (job.state !== 'starting' && job.state !== 'running')) return stored;
     const written = await this.write(key, stored, { ...job, progress: pending.progress, updatedAt: this.clock().toISOString() }, 'progress');
-    if (written === undefined) this.progress.restore(key, pending);
+    if (written === undefined) this.ports.progress.restore(key, pending);
     return written;
   }
 
   /** An attempt in the record that the executor knows nothing of may have left an exit record. */
   private async recoverAttempt(job: Job): Promise<void> {
-    if (this.executor.recover === undefined || (job.state !== 'starting' && job.state !== 'running')) return;
-    if (this.executor.observe(job.tenant, job.id).phase !== 'absent') return;
-    await this.executor.recover(job.tenant, job.id, job.attempt);
+    if (this.ports.executor.recover === undefined || (job.state !== 'starting' && job.state !== 'running')) return;
+    if (this.ports.executor.observe(job.tenant, job.id).phase !== 'absent') return;
+    await this.ports.executor.recover(job.tenant, job.id, job.attempt);
   }
 
   private decideFor(job: Job, now: Date): Decision {
     return decide({
       job,
-      observation: this.executor.observe(job.tenant, job.id),
+      observation: this.ports.executor.observe(job.tenant, job.id),
       now,
-      executor: this.executor.describe(job.tenant, job.id),
-      retriesAttempts: this.executor.retriesAttempts,
-      admitted: this.index.plan().admitted.has(job.id),
-      queuePosition: this.index.positionOf(job),
-      pipelineKnown: this.catalog.get(job.pipeline) !== undefined,
+      executor: this.ports.executor.describe(job.tenant, job.id),
+      retriesAttempts: this.ports.executor.retriesAttempts,
+      admitted: this.ports.index.plan().admitted.has(job.id),
+      queuePosition: this.ports.index.positionOf(job),
+      pipelineKnown: this.ports.catalog.get(job.pipeline) !== undefined,
       retryBaseMs: this.settings.retryBaseMs,
       retryMaxMs: this.settings.retryMaxMs,
       retentionMs: this.settings.retentionMs,
@@ -141,26 +125,26 @@ export class JobReconciler {
     const { job } = stored;
     switch (decision.kind) {
       case 'none':
-        if (decision.requeueAfterMs !== undefined) this.queue.addAfter(key, decision.requeueAfterMs);
+        if (decision.requeueAfterMs !== undefined) this.ports.queue.addAfter(key, decision.requeueAfterMs);
         return;
       case 'finished':
       case 'purge':
-        this.executor.release(job.tenant, job.id);
-        this.index.remove(key);
+        this.ports.executor.release(job.tenant, job.id);
+        this.ports.index.remove(key);
         if (decision.kind === 'purge') {
-          await this.jobs.purge(job.tenant, job.id);
-          this.logger.info({ job: key }, 'purged after retention');
+          await this.ports.jobs.purge(job.tenant, job.id);
+          this.ports.logger.info({ job: key }, 'purged after retention');
         }
         return;
       case 'start':
         return this.launch(job);
       case 'stop':
-        await this.executor.stop(job.tenant, job.id);
-        this.queue.addAfter(key, decision.requeueAfterMs);
+        await this.ports.executor.stop(job.tenant, job.id);
+        this.ports.queue.addAfter(key, decision.requeueAfterMs);
         return;
       case 'annotate': {
         const next: Job = { ...job, ...decision.fields, updatedAt: now.toISOString() };
-        if ((await this.write(key, stored, next)) !== undefined) this.queue.addAfter(key, decision.requeueAfterMs ?? 0);
+        if ((await this.write(key, stored, next)) !== undefined) this.ports.queue.addAfter(key, decision.requeueAfterMs ?? 0);
         return;
       }
       case 'transition': {
@@ -172,11 +156,11 @@ export class JobReconciler {
           ...(decision.change.state === 'starting' ? { progress: null, result: null } : {}),
         };
         if ((await this.write(key, stored, next)) === undefined) return;
-        this.logger.info({ job: key, state: next.state, attempt: next.attempt, reason: next.reason }, `job ${next.state}`);
+        this.ports.logger.info({ job: key, state: next.state, attempt: next.attempt, reason: next.reason }, `job ${next.state}`);
         if (decision.then === 'start') await this.launch(next);
-        if (isFinalState(next.state)) this.executor.release(next.tenant, next.id);
+        if (isFinalState(next.state)) this.ports.executor.release(next.tenant, next.id);
         // Take the next step at once (e.g. starting → running) rather than on the stream's echo.
-        this.queue.add(key);
+        this.ports.queue.add(key);
         return;
       }
     }
@@ -187,19 +171,19 @@ export class JobReconciler {
    * when the record moved (the key is queued again to run from the new record).
    */
   private async write(key: string, stored: StoredJob, next: Job, type: JobEvent['type'] = 'state'): Promise<StoredJob | undefined> {
-    const revision = await this.jobs.replace(stored, next);
+    const revision = await this.ports.jobs.replace(stored, next);
     if (revision === undefined) {
-      this.queue.add(key);
+      this.ports.queue.add(key);
       return undefined;
     }
-    this.index.put(next);
-    await this.events.publish(type, next, revision, this.clock());
+    this.ports.index.put(next);
+    await this.ports.events.publish(type, next, revision, this.clock());
     return { job: next, revision };
   }
 
   private async launch(job: Job): Promise<void> {
-    const pipeline = this.catalog.get(job.pipeline);
+    const pipeline = this.ports.catalog.get(job.pipeline);
     if (pipeline === undefined) throw new FerryError(ErrorCode.Conflict, `pipeline ${job.pipeline} vanished from the catalog`);
-    await this.executor.start({ job, pipeline });
+    await this.ports.executor.start({ job, pipeline });
   }
 }
