@@ -83,6 +83,25 @@ describe('readers that do not keep up', () => {
     expect(text.length).toBeLessThan((updates / 2) * 9_000);
   });
 
+  it('a slow SSE reader still gets the result event among the coalesced progress: each event type keeps its latest', async () => {
+    const id = await runningJob(HEAVY_LABELS);
+    const client = stalledClient(`/v1/jobs/${id}/events`);
+    for (let percent = 1; percent <= 500; percent += 1) await controller.progress('acme', id, percent / 10);
+    const result = { contentType: 'text/csv', bytes: 2, rows: 1, sha256: 'a'.repeat(64) };
+    const withResult = await controller.jobs.update('acme', id, (job) => ({ ...job, result, updatedAt: new Date().toISOString() }));
+    await controller.events.publish('result', withResult.job, withResult.revision);
+    for (let percent = 501; percent <= 1_000; percent += 1) await controller.progress('acme', id, percent / 10);
+    await controller.move('acme', id, { state: 'succeeded' });
+
+    const frames = (await client.readAll()).split('\n\n').filter((frame) => frame.includes('\ndata: '));
+    const types = frames.map((frame) => /^event: (\w+)/m.exec(frame)?.[1]);
+    expect(types.filter((type) => type === 'result')).toHaveLength(1);
+    const resultFrame = frames[types.indexOf('result')] ?? '';
+    expect(JSON.parse(resultFrame.slice(resultFrame.indexOf('data: ') + 6))).toMatchObject({ id, result });
+    expect(types.indexOf('result')).toBeLessThan(types.lastIndexOf('state'));
+    expect(types.filter((type) => type === 'progress').length).toBeLessThan(500);
+  });
+
   it('events carry the job without its params', async () => {
     const id: string = (await acme.post('/v1/jobs', { pipeline: 'sleep', params: { seconds: 3 } })).body.id;
     const sse = await openSse(`${gateway.url}/v1/jobs/${id}/events`, { authorization: `Bearer ${TEST_KEYS.acme}` });
