@@ -129,6 +129,10 @@ describe('impossible values fail with a precise message', () => {
     ],
     [['--set', 'controller.pdb.minAvailable=1'], 'controller.pdb: set maxUnavailable or minAvailable, not both'],
     [['--set', 'gateway.pdb.maxUnavailable='], 'gateway.pdb: set maxUnavailable or minAvailable, or pdb.enabled=false'],
+    [
+      ['--set', 'nats.embedded.jetstream.maxFileStore=6GB'],
+      'storage.natsBytes (7516192768) does not fit in nats.embedded.jetstream.maxFileStore (6GB)',
+    ],
   ])('%j', async (args, message) => {
     const outcome = await helm(tools.helm, helmTemplateArgs(args));
     expect(outcome.code).not.toBe(0);

@@ -78,6 +78,8 @@ describe('embedded NATS', () => {
       'nats.embedded.jetstream.maxMemoryStore=64MB',
       '--set',
       'nats.embedded.jetstream.maxFileStore=2GB',
+      '--set',
+      'storage.natsBytes=1073741824',
     ]);
     const token = secretValue(manifests, 'ferry-nats-auth', 'token');
     const server = await startFromChart(manifests, token);

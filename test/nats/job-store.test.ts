@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ErrorCode, FerryError, transitionJob } from '@ferry/contracts';
-import { DEFAULT_TOPOLOGY, IdempotencyStore, JobStore, ensureTopology, kvStreamName } from '@ferry/nats';
+import { DEFAULT_STORE_BYTES, DEFAULT_TOPOLOGY, IdempotencyStore, JobStore, ensureTopology, kvStreamName, reservedBytes, splitStore } from '@ferry/nats';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -41,9 +41,10 @@ describe('ensureTopology', () => {
     const values = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8')) as { nats: { embedded: { jetstream: { maxFileStore: string } } } };
     const maxFileStore = values.nats.embedded.jetstream.maxFileStore;
     const limitBytes = Number(/^(\d+)GB$/.exec(maxFileStore)?.[1]) * 1024 ** 3;
-    const reserved = DEFAULT_TOPOLOGY.eventsMaxBytes + DEFAULT_TOPOLOGY.logsMaxBytes + DEFAULT_TOPOLOGY.listIndexMaxBytes;
-    // The case only guards the fix while re-declaring FERRY_LOGS would pass the limit.
-    expect(reserved + DEFAULT_TOPOLOGY.logsMaxBytes).toBeGreaterThan(limitBytes);
+    const reserved = reservedBytes(DEFAULT_TOPOLOGY.maxBytes);
+    expect(reserved).toBeLessThanOrEqual(limitBytes);
+    // The case only guards the fix while re-declaring the largest store would pass the limit.
+    expect(reserved + DEFAULT_TOPOLOGY.maxBytes.results).toBeGreaterThan(limitBytes);
     const limited = await TestNats.start({ maxFileStore });
     const client = await connect({ servers: limited.url });
     try {
@@ -58,9 +59,23 @@ describe('ensureTopology', () => {
   });
 
   it('brings a stream with other limits back to the configured ones', async () => {
-    await ensureTopology(connection, { ...DEFAULT_TOPOLOGY, logsMaxBytes: 1024 * 1024 });
+    const smaller = { ...DEFAULT_TOPOLOGY, maxBytes: splitStore(1024 ** 3) };
+    await ensureTopology(connection, smaller);
     const after = await ensureTopology(connection, DEFAULT_TOPOLOGY);
-    expect((await after.jsm.streams.info(DEFAULT_TOPOLOGY.logsStream)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.logsMaxBytes);
+    expect((await after.jsm.streams.info(DEFAULT_TOPOLOGY.logsStream)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.logs);
+    expect((await after.jsm.streams.info(kvStreamName(DEFAULT_TOPOLOGY.jobsBucket))).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.jobs);
+    expect((await after.jsm.streams.info(`OBJ_${DEFAULT_TOPOLOGY.resultsBucket}`)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.results);
+  });
+
+  it('bounds every stream and bucket: the reserved bytes are the configured store', async () => {
+    const handles = await ensureTopology(connection, DEFAULT_TOPOLOGY);
+    let total = 0;
+    for await (const stream of handles.jsm.streams.list()) {
+      expect(stream.config.max_bytes, stream.config.name).toBeGreaterThan(0);
+      total += stream.config.max_bytes;
+    }
+    expect(total).toBe(reservedBytes(DEFAULT_TOPOLOGY.maxBytes));
+    expect(total).toBeLessThanOrEqual(DEFAULT_STORE_BYTES);
   });
 });
 

@@ -1,6 +1,6 @@
 import { jobKey } from '@ferry/contracts';
 import type { Executor, ExecutorSink } from '@ferry/executor';
-import type { FerryNats, JobEventStream, JobLogStream, JobStore } from '@ferry/nats';
+import type { FerryNats, JobEventStream, JobLogStream, JobStore, UsageStore } from '@ferry/nats';
 import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
 import { IntakeConsumer } from './intake/intake.consumer.js';
@@ -9,6 +9,7 @@ import { JobReconciler, type ReconcilerSettings } from './reconcile/job.reconcil
 import { ProgressBuffer } from './reconcile/progress.buffer.js';
 import type { ConcurrencyLimits } from './scheduling/admission.js';
 import { JobIndex } from './scheduling/job.index.js';
+import { UsageCounter } from './usage/usage.counter.js';
 
 /** Builds the executor the controller drives (local processes or Kubernetes Jobs), reporting to `sink`. */
 export type ExecutorFactory = (sink: ExecutorSink) => Executor & { ready?(): Promise<void> };
@@ -28,6 +29,7 @@ export interface RuntimeStores {
   readonly jobs: JobStore;
   readonly events: JobEventStream;
   readonly logs: JobLogStream;
+  readonly usage: UsageStore;
 }
 
 /** How often queued jobs are checked for a free slot, and how many are started at once. */
@@ -35,6 +37,8 @@ const SWEEP_MS = 1000;
 const SWEEP_BATCH = 200;
 /** Waiting jobs whose recorded place in line is refreshed per second, front of the line first. */
 const POSITIONS_PER_SWEEP = 20;
+/** How often each tenant's changed usage is written for the gateways' quota checks. */
+const USAGE_PUBLISH_MS = 1000;
 
 /**
  * Everything the leading controller runs: intake, the keyed queue with its reconciler, the local
@@ -43,7 +47,15 @@ const POSITIONS_PER_SWEEP = 20;
  */
 export class ControllerRuntime {
   #parts:
-    | { queue: KeyedQueue; executor: Executor; intake: IntakeConsumer; progress: ProgressBuffer; index: JobIndex; timers: NodeJS.Timeout[] }
+    | {
+        queue: KeyedQueue;
+        executor: Executor;
+        intake: IntakeConsumer;
+        progress: ProgressBuffer;
+        index: JobIndex;
+        usage: UsageCounter;
+        timers: NodeJS.Timeout[];
+      }
     | undefined;
   #kickPending = false;
 
@@ -62,6 +74,7 @@ export class ControllerRuntime {
     if (this.#parts !== undefined) return;
     const { jobs, events, logs, nats } = this.stores;
     const index = new JobIndex(this.settings.limits);
+    const usage = new UsageCounter();
     // The executor and the reconciler feed the queue; the queue runs the reconciler once it is built.
     const queue: KeyedQueue = new KeyedQueue(this.settings.reconcileConcurrency, (key, error) => {
       this.logger.warn({ job: key, err: error }, 'reconcile failed; retrying');
@@ -84,6 +97,7 @@ export class ControllerRuntime {
         index,
         queue,
         progress,
+        usage,
         logger: { info: (fields, message) => this.logger.info(fields, message), warn: (fields, message) => this.logger.warn(fields, message) },
       },
       this.settings,
@@ -98,8 +112,9 @@ export class ControllerRuntime {
       setInterval(() => void this.fullResync(queue), this.settings.fullResyncMs),
       setInterval(() => this.kick(), SWEEP_MS),
       setInterval(() => index.misplaced(POSITIONS_PER_SWEEP).forEach((key) => queue.add(key)), SWEEP_MS),
+      setInterval(() => void this.publishUsage(usage), USAGE_PUBLISH_MS),
     ];
-    this.#parts = { queue, executor, intake, progress, index, timers };
+    this.#parts = { queue, executor, intake, progress, index, usage, timers };
     void intake.run();
     await this.fullResync(queue);
     this.logger.info({ executor: executor.name }, 'controller leading: reconciling jobs');
@@ -127,9 +142,23 @@ export class ControllerRuntime {
     });
   }
 
-  private async fullResync(queue: KeyedQueue | undefined): Promise<void> {
+  /** Writes the usage of the tenants whose counts moved; a failed write is tried again next time. */
+  private async publishUsage(usage: UsageCounter): Promise<void> {
+    for (const [tenant, counted] of usage.takeChanged(new Date())) {
+      try {
+        await this.stores.usage.put(tenant, counted);
+      } catch (error) {
+        usage.restore([tenant]);
+        this.logger.warn({ tenant, err: error }, 'usage not written; retrying');
+      }
+    }
+  }
+
+  private async fullResync(queue: KeyedQueue): Promise<void> {
     try {
-      for (const key of await this.stores.jobs.listKeys()) queue?.add(key);
+      const keys = await this.stores.jobs.listKeys();
+      this.#parts?.usage.listed(keys);
+      for (const key of keys) queue.add(key);
     } catch (error) {
       this.logger.warn({ err: error }, 'full resync failed; the next one retries');
     }

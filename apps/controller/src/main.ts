@@ -7,6 +7,7 @@ import {
   JobLogStream,
   JobStore,
   LeaderLease,
+  UsageStore,
   connectNats,
   natsConnectOptionsFromEnv,
   ensureIntakeConsumer,
@@ -34,7 +35,12 @@ async function main(): Promise<void> {
   await ensureIntakeConsumer(nats.jsm, topology, { ackWaitMs, maxAckPending: 1024 });
 
   const runtime = new ControllerRuntime(
-    { nats, jobs: JobStore.on(nats), events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology) },
+    {
+      nats,
+      jobs: JobStore.on(nats),
+      events: new JobEventStream(nats.js, nats.jsm, topology), logs: new JobLogStream(nats.js, nats.jsm, topology),
+      usage: new UsageStore(nats.usage),
+    },
     catalog,
     {
       createExecutor: await executorFactory(config, instance, logger),

@@ -13,6 +13,8 @@ import { CATALOG, CLOCK, JobsService, type Clock } from './jobs/jobs.service.js'
 import { GatewayMetrics } from './metrics/metrics.js';
 import { NatsLink } from './nats/nats-link.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { TenantQuotas } from './quotas/tenant-quotas.js';
+import { UsageController } from './quotas/usage.controller.js';
 
 export interface GatewayDependencies {
   readonly nats: NatsLink;
@@ -23,6 +25,7 @@ export interface GatewayDependencies {
   readonly metrics: GatewayMetrics;
   readonly sseHeartbeatMs: number;
   readonly streamLimits: StreamLimits;
+  readonly quotas: TenantQuotas;
   readonly clock?: Clock;
 }
 
@@ -32,7 +35,7 @@ export class AppModule {
   static forRoot(dependencies: GatewayDependencies): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, PipelinesController, JobsController, JobOutputController],
+      controllers: [HealthController, PipelinesController, JobsController, JobOutputController, UsageController],
       providers: [
         { provide: NatsLink, useValue: dependencies.nats },
         { provide: CATALOG, useValue: dependencies.catalog },
@@ -44,6 +47,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         AuthGuard,
         { provide: OpenStreams, useValue: new OpenStreams(dependencies.streamLimits) },
+        { provide: TenantQuotas, useValue: dependencies.quotas },
         JobsService,
         JobEventsService,
       ],

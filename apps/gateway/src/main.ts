@@ -21,6 +21,7 @@ import { PinoNestLogger } from './logging/pino.logger.js';
 import { GatewayMetrics } from './metrics/metrics.js';
 import { NatsLink } from './nats/nats-link.js';
 import { buildOpenApiDocument } from './openapi/openapi.document.js';
+import { TenantQuotas } from './quotas/tenant-quotas.js';
 import { registerResultUpload } from './results/result-upload.route.js';
 
 async function bootstrap(): Promise<void> {
@@ -37,6 +38,7 @@ async function bootstrap(): Promise<void> {
     { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
   );
   const metrics = new GatewayMetrics();
+  const quotas = new TenantQuotas(nats, { jobs: config.FERRY_TENANT_MAX_JOBS, bytes: config.FERRY_TENANT_MAX_BYTES });
 
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -56,6 +58,7 @@ async function bootstrap(): Promise<void> {
       metrics,
       sseHeartbeatMs: config.FERRY_SSE_HEARTBEAT_SECONDS * 1000,
       streamLimits: { perTenant: config.FERRY_STREAMS_PER_TENANT, perReplica: config.FERRY_STREAMS_PER_REPLICA },
+      quotas,
     }),
     adapter,
     // Body parsers are Fastify's, set in `configureFastify` (JSON only, UTF-8, bounded nesting).
@@ -63,7 +66,7 @@ async function bootstrap(): Promise<void> {
   );
   app.useGlobalPipes(createValidationPipe());
   configureFastify(app.getHttpAdapter().getInstance(), metrics);
-  registerResultUpload(app.getHttpAdapter().getInstance(), nats, { secret: config.FERRY_RESULT_SECRET, maxBytes: config.FERRY_RESULT_MAX_BYTES });
+  registerResultUpload(app.getHttpAdapter().getInstance(), nats, { secret: config.FERRY_RESULT_SECRET, maxBytes: config.FERRY_RESULT_MAX_BYTES, quotas });
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
 
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -21,6 +21,7 @@ export const RunnerReason = {
   ResultTooLarge: 'ResultTooLarge',
   ResultRefused: 'ResultRefused',
   ResultUploadFailed: 'ResultUploadFailed',
+  QuotaExceeded: JobReason.QuotaExceeded,
   CommandNotStarted: 'CommandNotStarted',
 } as const;
 export type RunnerReason = (typeof RunnerReason)[keyof typeof RunnerReason];

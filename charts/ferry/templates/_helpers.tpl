@@ -153,6 +153,8 @@ Usage: include "ferry.persistentRandom" (dict "context" $ "secret" "name" "key" 
   value: {{ .Values.retention.seconds | int | quote }}
 - name: FERRY_IDEMPOTENCY_TTL_SECONDS
   value: {{ .Values.retention.idempotencyTtlSeconds | int | quote }}
+- name: FERRY_NATS_STORE_BYTES
+  value: {{ .Values.storage.natsBytes | int64 | quote }}
 {{- end -}}
 
 {{- define "ferry.natsEnv" -}}

@@ -14,6 +14,17 @@ Impossible or contradictory values stop the install with a message naming the va
 {{- fail "nats: nats.external.existingSecret applies to an external server only; with nats.embedded.enabled=true the chart makes the token (nats.embedded.auth)" -}}
 {{- end -}}
 
+{{- if $nats.embedded.enabled -}}
+{{- /* values.schema.json holds maxFileStore to <digits>[K|M|G|T][B]; NATS counts a K as 1024. */ -}}
+{{- $fileStore := toString $nats.embedded.jetstream.maxFileStore -}}
+{{- $number := regexFind "^[0-9]+" $fileStore -}}
+{{- $units := dict "" 1 "B" 1 "K" 1024 "KB" 1024 "M" 1048576 "MB" 1048576 "G" 1073741824 "GB" 1073741824 "T" 1099511627776 "TB" 1099511627776 -}}
+{{- $unit := trimPrefix $number $fileStore -}}
+{{- if gt (int64 .Values.storage.natsBytes) (mul (int64 $number) (index $units $unit)) -}}
+{{- fail (printf "storage.natsBytes (%d) does not fit in nats.embedded.jetstream.maxFileStore (%s): lower storage.natsBytes or raise maxFileStore (and nats.embedded.persistence.size)" (int64 .Values.storage.natsBytes) $fileStore) -}}
+{{- end -}}
+{{- end -}}
+
 {{- $auth := .Values.auth -}}
 {{- if and (not $auth.apiKeys) (not $auth.existingSecret) (not $auth.generatedKey.enabled) -}}
 {{- fail "auth: no API keys. Set auth.apiKeys ([{tenant, sha256}]), auth.existingSecret (a Secret of tenant:sha256:<hex> lines), or auth.generatedKey.enabled=true" -}}

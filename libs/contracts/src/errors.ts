@@ -9,6 +9,10 @@ export const ErrorCode = {
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
   RateLimited: 'rate_limited',
+  /** A tenant's quota (jobs kept, bytes stored) is used up: 507 until its old jobs expire. */
+  QuotaExceeded: 'quota_exceeded',
+  /** A store Ferry shares among tenants reached its size bound: 507, for every tenant. */
+  StorageFull: 'storage_full',
   Unavailable: 'unavailable',
   MalformedMessage: 'malformed_message',
 } as const;

@@ -20,3 +20,4 @@ export * from './runner-spec.check.js';
 export * from './runner-spec.js';
 export * from './subjects.js';
 export * from './upload-attempt.js';
+export * from './usage.schema.js';

@@ -17,6 +17,8 @@ export const JobReason = {
   Cancelled: 'Cancelled',
   Retrying: 'Retrying',
   InvalidSubmission: 'InvalidSubmission',
+  /** The tenant's stored-bytes quota, or a shared store, had no room for the attempt's result. */
+  QuotaExceeded: 'QuotaExceeded',
   /** The executor no longer has a job it was running (its Kubernetes Job was deleted by someone else). */
   Lost: 'Lost',
   /** The attempt ended with the controller that ran it (a local process whose controller died). */

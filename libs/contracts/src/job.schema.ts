@@ -3,7 +3,7 @@ import { JOB_STATES } from './job-state.js';
 import { JobReason } from './job-reason.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const Timestamp = Type.String({ description: 'RFC 3339 time' });
+export const Timestamp = Type.String({ description: 'RFC 3339 time' });
 
 export const JobStateSchema = Type.Union(JOB_STATES.map((state) => Type.Literal(state)));
 

@@ -12,6 +12,7 @@ import {
   type JobEvent,
   type LogEntry,
 } from './job.schema.js';
+import { TenantUsageSchema, type TenantUsage } from './usage.schema.js';
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 
@@ -49,4 +50,5 @@ export const parseJob: Parser<Job> = parserFor(JobSchema, 'job record');
 export const parseJobEvent: Parser<JobEvent> = parserFor(JobEventSchema, 'job event');
 export const parseLogEntry: Parser<LogEntry> = parserFor(LogEntrySchema, 'log entry');
 export const parseIdempotencyRecord: Parser<IdempotencyRecord> = parserFor(IdempotencyRecordSchema, 'idempotency record');
+export const parseTenantUsage: Parser<TenantUsage> = parserFor(TenantUsageSchema, 'tenant usage');
 export const parseRunnerSpec: Parser<RunnerSpec> = parserFor(RunnerSpecSchema, 'runner spec');

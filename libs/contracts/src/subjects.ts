@@ -9,6 +9,7 @@ export const NATS_DEFAULTS = {
   resultsBucket: 'ferry-results',
   uploadClaimsBucket: 'ferry-upload-claims',
   listIndexStream: 'FERRY_JOB_LIST',
+  usageBucket: 'ferry-usage',
   subjectPrefix: 'ferry',
 } as const;
 

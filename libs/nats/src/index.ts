@@ -8,4 +8,5 @@ export * from './nats.config.js';
 export * from './nats.connection.js';
 export * from './result.store.js';
 export * from './topology.js';
+export * from './usage.store.js';
 export * from './job-list.index.js';

@@ -39,9 +39,34 @@ export function isNatsUnavailable(error: unknown): boolean {
   return error instanceof Error && error.cause !== undefined && isNatsUnavailable(error.cause);
 }
 
-/** Turns a NATS failure into the domain's `unavailable`; anything else passes through untouched. */
+/** nats-server's "insufficient resources" (10023) and "insufficient storage resources available" (10047). */
+const NO_ROOM_CODES = new Set([10023, 10047]);
+
+/** How long a caller should wait before retrying a write a full store refused. */
+export const STORE_FULL_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * A stream or bucket refused a write for want of room: its `max_bytes` (or the server's storage
+ * limit) is reached. The server sends it as a 503 store failure (err_code 10077, with the limit in
+ * the description) or as "insufficient resources"; it is not an outage, and a retry soon fails too.
+ */
+export function isStoreFull(error: unknown): boolean {
+  if (!(error instanceof JetStreamApiError)) return error instanceof Error && error.cause !== undefined && isStoreFull(error.cause);
+  return NO_ROOM_CODES.has(error.code) || /maximum (bytes|messages) exceeded/i.test(error.message);
+}
+
+/**
+ * Turns a NATS failure into the domain's `storage_full` or `unavailable`; anything else passes
+ * through untouched.
+ */
 export function toDomainError(error: unknown): unknown {
   if (error instanceof FerryError) return error;
+  if (isStoreFull(error)) {
+    return new FerryError(ErrorCode.StorageFull, 'Ferry\'s store has no room for this write (a stream reached its size bound); an operator must raise FERRY_NATS_STORE_BYTES or let retention free space', {
+      retryAfterSeconds: STORE_FULL_RETRY_AFTER_SECONDS,
+      cause: error,
+    });
+  }
   if (isNatsUnavailable(error)) {
     return new FerryError(ErrorCode.Unavailable, 'the job store (NATS JetStream) is unavailable; retry shortly', {
       retryAfterSeconds: NATS_RETRY_AFTER_SECONDS,

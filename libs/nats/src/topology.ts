@@ -29,11 +29,12 @@ export interface FerryNats {
   readonly leases: KV;
   readonly results: ObjectStore;
   readonly uploadClaims: KV;
+  readonly usage: KV;
 }
 
 /** Publishes with the same `Nats-Msg-Id` inside this window are stored once. */
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
-const UPLOAD_CLAIM_TTL_MS = 60 * 60_000;
+const UPLOAD_CLAIM_TTL_SECONDS = 60 * 60;
 
 /**
  * Creates what is missing and brings the streams' limits to the configured ones. Safe to run from
@@ -43,19 +44,24 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
   const jsm = await jetstreamManager(connection);
   const js = jetstream(connection);
 
+  const { maxBytes } = topology;
+  // Events and logs are history: when full, the oldest go. Every other store refuses a write it
+  // has no room for (discard new), so nothing acknowledged is dropped to make room.
   await ensureStream(jsm, {
     name: topology.eventsStream,
     subjects: [allSubjects('events', topology.subjectPrefix)],
     max_age: nanos(topology.eventsMaxAgeSeconds * 1000),
-    max_bytes: topology.eventsMaxBytes,
+    max_bytes: maxBytes.events,
     num_replicas: topology.replicas,
+    discard: DiscardPolicy.Old,
   });
   await ensureStream(jsm, {
     name: topology.logsStream,
     subjects: [allSubjects('logs', topology.subjectPrefix)],
     max_age: nanos(topology.logsMaxAgeSeconds * 1000),
-    max_bytes: topology.logsMaxBytes,
+    max_bytes: maxBytes.logs,
     num_replicas: topology.replicas,
+    discard: DiscardPolicy.Old,
   });
 
   // Direct gets read it (a page of the list) without creating a consumer per request.
@@ -63,49 +69,32 @@ export async function ensureTopology(connection: NatsConnection, topology: NatsT
     name: topology.listIndexStream,
     subjects: [tenantIndexSubject('*', topology.subjectPrefix)],
     max_age: nanos(topology.listIndexMaxAgeSeconds * 1000),
-    max_bytes: topology.listIndexMaxBytes,
+    max_bytes: maxBytes.listIndex,
     num_replicas: topology.replicas,
+    discard: DiscardPolicy.New,
     allow_direct: true,
   });
 
-  const kvm = new Kvm(js);
+  const buckets = new BucketDeclarer(js, jsm, topology.replicas);
   // One value per key: the record is the whole truth, and compare-and-set needs only the latest.
-  const jobs = await kvm.create(topology.jobsBucket, { history: 1, storage: StorageType.File, replicas: topology.replicas });
-  const idempotency = await kvm.create(topology.idempotencyBucket, {
-    history: 1,
-    storage: StorageType.File,
-    replicas: topology.replicas,
-    ttl: topology.idempotencyTtlSeconds * 1000,
-  });
-  // An existing bucket keeps the TTL it was created with: a changed setting is applied here.
-  await applyMaxAge(jsm, kvStreamName(topology.idempotencyBucket), topology.idempotencyTtlSeconds);
-  const leases = await kvm.create(topology.leasesBucket, { history: 1, storage: StorageType.File, replicas: topology.replicas });
-  const results = await new Objm(js).create(topology.resultsBucket, {
-    storage: StorageType.File,
-    replicas: topology.replicas,
-    ttl: nanos(topology.resultsTtlSeconds * 1000),
-  });
-
-  await applyMaxAge(jsm, `OBJ_${topology.resultsBucket}`, topology.resultsTtlSeconds);
+  const jobs = await buckets.kv(topology.jobsBucket, { maxBytes: maxBytes.jobs });
+  const idempotency = await buckets.kv(topology.idempotencyBucket, { maxBytes: maxBytes.idempotency, maxAgeSeconds: topology.idempotencyTtlSeconds });
+  const leases = await buckets.kv(topology.leasesBucket, { maxBytes: maxBytes.small });
+  const results = await buckets.objects(topology.resultsBucket, { maxBytes: maxBytes.results, maxAgeSeconds: topology.resultsTtlSeconds });
   // A claim outlives any upload it guards; one left by a gateway that died mid-upload expires.
-  const uploadClaims = await kvm.create(topology.uploadClaimsBucket, {
-    history: 1,
-    storage: StorageType.File,
-    replicas: topology.replicas,
-    ttl: UPLOAD_CLAIM_TTL_MS,
-  });
+  const uploadClaims = await buckets.kv(topology.uploadClaimsBucket, { maxBytes: maxBytes.small, maxAgeSeconds: UPLOAD_CLAIM_TTL_SECONDS });
+  const usage = await buckets.kv(topology.usageBucket, { maxBytes: maxBytes.small });
 
-  return { connection, topology, js, jsm, jobs, idempotency, leases, results, uploadClaims };
+  return { connection, topology, js, jsm, jobs, idempotency, leases, results, uploadClaims, usage };
 }
 
-type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas'> & Partial<Pick<StreamConfig, 'allow_direct'>>;
+type FerryStreamConfig = Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'num_replicas' | 'discard'> & Partial<Pick<StreamConfig, 'allow_direct'>>;
 
 async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): Promise<void> {
   const full: Partial<StreamConfig> & { name: string } = {
     ...config,
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    discard: DiscardPolicy.Old,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
   // Read first: the server checks an `add` of an existing stream against its storage limit as if
@@ -148,11 +137,72 @@ function differs(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean
   return (Object.keys(wanted) as (keyof StreamConfig)[]).some((key) => !same(key));
 }
 
-/** Sets a bucket's stream to this max age when it has another (nats.js leaves an existing bucket's TTL as it was). */
-async function applyMaxAge(jsm: JetStreamManager, stream: string, maxAgeSeconds: number): Promise<void> {
-  const { config } = await jsm.streams.info(stream);
-  const maxAge = nanos(maxAgeSeconds * 1000);
-  if (config.max_age !== maxAge) await jsm.streams.update(stream, { ...config, max_age: maxAge });
+interface BucketLimits {
+  readonly maxBytes: number;
+  /** How long an entry lives; none when absent. */
+  readonly maxAgeSeconds?: number;
+}
+
+/**
+ * Declares KV buckets and object stores like `ensureStream` declares streams: an existing one is
+ * opened, not created again (an add is checked against the storage limit as if its max_bytes were
+ * not reserved yet), and its limits are brought to the declared ones when they differ (nats.js
+ * leaves an existing bucket's limits as they were).
+ */
+class BucketDeclarer {
+  readonly #kvm: Kvm;
+  readonly #objm: Objm;
+
+  constructor(
+    js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly replicas: number,
+  ) {
+    this.#kvm = new Kvm(js);
+    this.#objm = new Objm(js);
+  }
+
+  async kv(name: string, limits: BucketLimits): Promise<KV> {
+    const created = await this.createIfMissing(kvStreamName(name), limits, () =>
+      this.#kvm.create(name, {
+        history: 1,
+        storage: StorageType.File,
+        replicas: this.replicas,
+        max_bytes: limits.maxBytes,
+        ...(limits.maxAgeSeconds === undefined ? {} : { ttl: limits.maxAgeSeconds * 1000 }),
+      }),
+    );
+    return created ?? this.#kvm.open(name);
+  }
+
+  async objects(name: string, limits: BucketLimits): Promise<ObjectStore> {
+    const created = await this.createIfMissing(`OBJ_${name}`, limits, () =>
+      this.#objm.create(name, {
+        storage: StorageType.File,
+        replicas: this.replicas,
+        max_bytes: limits.maxBytes,
+        ...(limits.maxAgeSeconds === undefined ? {} : { ttl: nanos(limits.maxAgeSeconds * 1000) }),
+      }),
+    );
+    return created ?? this.#objm.open(name);
+  }
+
+  /** The new bucket, or `undefined` when it existed (its limits now the declared ones). */
+  private async createIfMissing<T>(stream: string, limits: BucketLimits, create: () => Promise<T>): Promise<T | undefined> {
+    if ((await streamConfig(this.jsm, stream)) === undefined) {
+      try {
+        return await create();
+      } catch (error) {
+        // Another replica created it meanwhile (its add won; this one is refused as above).
+        if (!(error instanceof JetStreamApiError)) throw error;
+      }
+    }
+    const current = await streamConfig(this.jsm, stream);
+    if (current === undefined) throw new Error(`stream ${stream} vanished while it was declared`);
+    const wanted: Partial<StreamConfig> = { max_bytes: limits.maxBytes, max_age: nanos((limits.maxAgeSeconds ?? 0) * 1000) };
+    if (differs(current, wanted)) await this.jsm.streams.update(stream, { ...current, ...wanted });
+    return undefined;
+  }
 }
 
 /** The stream behind a KV bucket, as JetStream names it. */

@@ -3,6 +3,7 @@ import type { AttemptLaunch, AttemptObservation, Executor } from '@ferry/executo
 import { MemoryJobStore } from '@ferry/nats/testing';
 import { SPEC_CATALOG as catalog } from '@ferry/pipelines/testing';
 import { JobIndex } from '../scheduling/job.index.js';
+import { UsageCounter, storedBytes } from '../usage/usage.counter.js';
 import { JobReconciler } from './job.reconciler.js';
 import { ProgressBuffer } from './progress.buffer.js';
 
@@ -44,6 +45,7 @@ interface World {
   readonly jobs: MemoryJobStore;
   readonly executor: FakeExecutor;
   readonly progress: ProgressBuffer;
+  readonly usage: UsageCounter;
   readonly events: Array<{ type: JobEvent['type']; state: string; revision: number; percent: number | undefined }>;
   readonly requeued: string[];
 }
@@ -54,6 +56,8 @@ function world(now = T0, retentionMs = 60_000): World {
   const events: World['events'] = [];
   const requeued: string[] = [];
   const progress = new ProgressBuffer({ addAfter: () => undefined }, 1000);
+  const usage = new UsageCounter();
+  usage.listed([]);
   const reconciler = new JobReconciler(
     {
       jobs,
@@ -68,12 +72,13 @@ function world(now = T0, retentionMs = 60_000): World {
       index: new JobIndex({ global: 10, perTenant: undefined }),
       queue: { add: (key) => requeued.push(key), addAfter: (key) => requeued.push(key) },
       progress,
+      usage,
       logger: { info: () => undefined, warn: () => undefined },
       clock: () => now,
     },
     { retryBaseMs: 1000, retryMaxMs: 10_000, retentionMs },
   );
-  return { reconciler, jobs, executor, progress, events, requeued };
+  return { reconciler, jobs, executor, progress, usage, events, requeued };
 }
 
 function queued(id = '01jq0000000000000000000001'): Job {
@@ -179,5 +184,23 @@ describe('JobReconciler (against fakes of its ports)', () => {
     expect(old.jobs.purged).toEqual([key(job)]);
     await old.reconciler.reconcile(key(job));
     expect(old.executor.released).toEqual([key(job), key(job)]);
+  });
+
+  it("counts each record it reads into its tenant's usage, and counts a purged one out", async () => {
+    const job = { ...transitionJob(running(), { state: 'succeeded' }, T0), result: { contentType: 'text/csv', bytes: 5_000, rows: 9, sha256: 'a'.repeat(64) } };
+    const { reconciler, jobs, usage } = world(new Date(T0.getTime() + 60_000));
+    jobs.put(job);
+    jobs.put({ ...queued('01jq0000000000000000000002'), tenant: 'globex' });
+    await reconciler.reconcile(jobKey('globex', '01jq0000000000000000000002'));
+    usage.observe(key(job), job);
+    const counted = Object.fromEntries(usage.takeChanged(T0));
+    expect(counted['acme']).toEqual({ jobs: 1, bytes: storedBytes(job), countedAt: T0.toISOString() });
+    expect(counted['acme']?.bytes).toBeGreaterThan(5_000);
+    expect(counted['globex']?.jobs).toBe(1);
+
+    await reconciler.reconcile(key(job));
+    await reconciler.reconcile(key(job));
+    expect(jobs.purged).toEqual([key(job)]);
+    expect(usage.takeChanged(T0)).toEqual([['acme', { jobs: 0, bytes: 0, countedAt: T0.toISOString() }]]);
   });
 });

@@ -13,6 +13,7 @@ import type { Catalog } from '@ferry/pipelines';
 import type { JobIndex } from '../scheduling/job.index.js';
 import type { Decision } from './decision.js';
 import { decide } from './job.decider.js';
+import type { UsageCounter } from '../usage/usage.counter.js';
 import type { ProgressBuffer } from './progress.buffer.js';
 
 export interface ReconcilerSettings {
@@ -41,6 +42,8 @@ export interface ReconcilerPorts {
   readonly index: JobIndex;
   readonly queue: Requeue;
   readonly progress: Pick<ProgressBuffer, 'take' | 'restore'>;
+  /** Told what each reconcile read, so each tenant's usage follows its records. */
+  readonly usage: Pick<UsageCounter, 'observe'>;
   readonly logger: ReconcilerLogger;
   readonly clock?: () => Date;
 }
@@ -65,6 +68,7 @@ export class JobReconciler {
     const parsed = parseJobKey(key);
     if (parsed === undefined) throw new FerryError(ErrorCode.MalformedMessage, `not a job key: ${key}`);
     const stored = await this.ports.jobs.get(parsed.tenant, parsed.jobId);
+    this.ports.usage.observe(key, stored?.job);
     if (stored === undefined) {
       this.ports.index.remove(key);
       this.ports.executor.release(parsed.tenant, parsed.jobId);

@@ -30,6 +30,10 @@ const GatewayEnvSchema = Type.Object({
   /** Open streams (SSE, logs) per tenant and per replica; past either a stream is refused with a 429. */
   FERRY_STREAMS_PER_TENANT: Type.Integer({ minimum: 1, default: 100 }),
   FERRY_STREAMS_PER_REPLICA: Type.Integer({ minimum: 1, default: 2000 }),
+  /** Jobs one tenant may keep (until retention removes them); past it a submission is refused (507). */
+  FERRY_TENANT_MAX_JOBS: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** Bytes of job records and results one tenant may keep; past it submissions and results are refused (507). */
+  FERRY_TENANT_MAX_BYTES: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
   FERRY_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), {
     default: 'info',

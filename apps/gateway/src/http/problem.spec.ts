@@ -17,6 +17,8 @@ describe('problemOf', () => {
     [ErrorCode.Unprocessable, 422, 'Unprocessable submission'],
     [ErrorCode.IdempotencyMismatch, 422, 'Idempotency key reused with another body'],
     [ErrorCode.RateLimited, 429, 'Too many requests'],
+    [ErrorCode.QuotaExceeded, 507, 'Quota exceeded'],
+    [ErrorCode.StorageFull, 507, 'Insufficient storage'],
     [ErrorCode.Unavailable, 503, 'Service unavailable'],
   ];
 

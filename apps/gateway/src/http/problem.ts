@@ -33,6 +33,8 @@ const HTTP_OF: Record<ErrorCode | HttpErrorCode, { status: number; title: string
   [ErrorCode.Unprocessable]: { status: 422, title: 'Unprocessable submission' },
   [ErrorCode.IdempotencyMismatch]: { status: 422, title: 'Idempotency key reused with another body' },
   [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
+  [ErrorCode.QuotaExceeded]: { status: 507, title: 'Quota exceeded' },
+  [ErrorCode.StorageFull]: { status: 507, title: 'Insufficient storage' },
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
 };
 

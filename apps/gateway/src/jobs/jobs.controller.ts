@@ -41,6 +41,7 @@ export class JobsController {
   @ApiResponse(PROBLEM_RESPONSES.payloadTooLarge)
   @ApiResponse(PROBLEM_RESPONSES.unsupportedMediaType)
   @ApiResponse(PROBLEM_RESPONSES.unprocessable)
+  @ApiResponse(PROBLEM_RESPONSES.insufficientStorage)
   async submit(
     @Tenant() tenant: string,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -1,7 +1,8 @@
-import { ErrorCode, jobKey, transitionJob, type IdempotencyRecord } from '@ferry/contracts';
+import { ErrorCode, jobKey, transitionJob, type IdempotencyRecord, type TenantUsage } from '@ferry/contracts';
 import type { ClaimOutcome } from '@ferry/nats';
 import { MemoryJobStore } from '@ferry/nats/testing';
 import { SPEC_CATALOG as catalog } from '@ferry/pipelines/testing';
+import { TenantQuotas } from '../quotas/tenant-quotas.js';
 import { JobsService, type JobsStores } from './jobs.service.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -15,8 +16,24 @@ class FakeIdempotency {
   }
 }
 
-function service(): { jobs: MemoryJobStore; idempotency: FakeIdempotency; events: string[]; service: JobsService } {
+interface World {
+  readonly jobs: MemoryJobStore;
+  readonly idempotency: FakeIdempotency;
+  readonly usage: Map<string, TenantUsage>;
+  /** Moves the quotas' clock past their cache of the usage. */
+  readonly later: () => void;
+  readonly events: string[];
+  readonly service: JobsService;
+}
+
+function service(): World {
   const jobs = new MemoryJobStore();
+  const usage = new Map<string, TenantUsage>();
+  let quotaClock = NOW.getTime();
+  const quotas = new TenantQuotas({ stores: () => ({ usage: { get: (tenant) => Promise.resolve(usage.get(tenant)) } }) }, { jobs: 2, bytes: 1_000_000 }, () => quotaClock);
+  const later = (): void => {
+    quotaClock += 60_000;
+  };
   const idempotency = new FakeIdempotency();
   const events: string[] = [];
   const stores: JobsStores = {
@@ -24,7 +41,7 @@ function service(): { jobs: MemoryJobStore; idempotency: FakeIdempotency; events
     idempotency,
     events: { publish: (type, job) => Promise.resolve(events.push(`${type} ${job.state} ${job.cancelRequested}`)) },
   };
-  return { jobs, idempotency, events, service: new JobsService({ stores: () => stores }, catalog, () => NOW) };
+  return { jobs, idempotency, usage, later, events, service: new JobsService({ stores: () => stores }, catalog, () => NOW, quotas) };
 }
 
 const body = { pipeline: 'sleep', params: { seconds: 1 } };
@@ -71,6 +88,17 @@ describe('JobsService (against fakes of its stores)', () => {
     const { jobs, idempotency, service: jobsService } = service();
     await expect(jobsService.submit('acme', body, 'no spaces allowed\u0007')).rejects.toMatchObject({ code: ErrorCode.InvalidRequest });
     expect(idempotency.claims.size + jobs.records.size).toBe(0);
+  });
+
+  it('refuses a new job while its tenant is at a quota, naming it; a retry of an accepted submission still gets its job', async () => {
+    const { jobs, usage, later, service: jobsService } = service();
+    const accepted = await jobsService.submit('acme', body, 'key-1');
+    usage.set('acme', { jobs: 2, bytes: 10, countedAt: NOW.toISOString() });
+    later();
+    await expect(jobsService.submit('acme', body, undefined)).rejects.toMatchObject({ code: ErrorCode.QuotaExceeded, message: expect.stringContaining('FERRY_TENANT_MAX_JOBS') });
+    expect((await jobsService.submit('acme', body, 'key-1')).job).toEqual(accepted.job);
+    expect(jobs.records.size).toBe(1);
+    expect((await jobsService.submit('globex', body, undefined)).created).toBe(true);
   });
 
   it('marks a cancel request once, with one state event; a final job is a conflict; a malformed id is not found', async () => {

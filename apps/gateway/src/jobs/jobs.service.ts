@@ -19,6 +19,7 @@ import {
 import { resolveSubmission, type Catalog } from '@ferry/pipelines';
 import type { IdempotencyStore, JobEventStream, JobStore, ListRequest } from '@ferry/nats';
 import { NatsLink } from '../nats/nats-link.js';
+import { TenantQuotas } from '../quotas/tenant-quotas.js';
 
 export const CATALOG = Symbol('CATALOG');
 export const CLOCK = Symbol('CLOCK');
@@ -51,6 +52,7 @@ export class JobsService {
     @Inject(NatsLink) private readonly nats: { stores(): JobsStores },
     @Inject(CATALOG) private readonly catalog: Catalog,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(TenantQuotas) private readonly quotas: Pick<TenantQuotas, 'assertRoomForJob'>,
   ) {}
 
   /**
@@ -81,6 +83,8 @@ export class JobsService {
         if (existing !== undefined) return { job: existing.job, created: false };
       }
     }
+    // After the claim: a retry of a submission that was accepted gets its job, quota or not.
+    await this.quotas.assertRoomForJob(tenant);
     const job = createQueuedJob({ id: jobId, tenant, now, ...submission });
     const stored = await stores.jobs.create(job);
     if (stored !== undefined) return { job, created };

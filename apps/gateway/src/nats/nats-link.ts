@@ -8,6 +8,7 @@ import {
   JobStore,
   NATS_RETRY_AFTER_SECONDS,
   ResultStore,
+  UsageStore,
   connectNats,
   ensureTopology,
   type NatsConnectOptions,
@@ -20,6 +21,7 @@ export interface GatewayStores {
   readonly events: JobEventStream;
   readonly logs: JobLogStream;
   readonly results: ResultStore;
+  readonly usage: UsageStore;
 }
 
 export interface LinkLogger {
@@ -99,6 +101,7 @@ export class NatsLink {
           events: new JobEventStream(nats.js, nats.jsm, this.topology),
           logs: new JobLogStream(nats.js, nats.jsm, this.topology),
           results: ResultStore.on(nats),
+          usage: new UsageStore(nats.usage),
         };
         this.logger.info('NATS JetStream topology ready');
         return;

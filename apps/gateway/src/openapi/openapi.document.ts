@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
-import { JOB_BOUNDS, JobSchema, JobSummarySchema, LABEL_KEY_PATTERN, LABEL_VALUE_MAX_LENGTH, LABELS_MAX_COUNT } from '@ferry/contracts';
+import { JOB_BOUNDS, JobSchema, JobSummarySchema, LABEL_KEY_PATTERN, LABEL_VALUE_MAX_LENGTH, LABELS_MAX_COUNT, UsageReportSchema } from '@ferry/contracts';
 import { QUERY_DTO_EXTENSION } from './openapi.refs.js';
 
 type JsonObject = Record<string, unknown>;
@@ -45,6 +45,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.openapi = '3.1.0';
   const { $id: _id, ...job } = JSON.parse(JSON.stringify(JobSchema)) as JsonObject;
   const { $id: _summaryId, ...summary } = JSON.parse(JSON.stringify(JobSummarySchema)) as JsonObject;
+  const { $id: _usageId, ...usage } = JSON.parse(JSON.stringify(UsageReportSchema)) as JsonObject;
   const dtos = validationMetadatasToSchemas({
     refPointerPrefix: '#/components/schemas/',
     additionalConverters: { labelMap: LABEL_MAP_SCHEMA },
@@ -57,7 +58,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   expandQueryDtos(document, dtos);
   document.components = {
     ...document.components,
-    schemas: { ...document.components?.schemas, ...dtos, Job: job, JobSummary: summary, Problem: PROBLEM_SCHEMA },
+    schemas: { ...document.components?.schemas, ...dtos, Job: job, JobSummary: summary, UsageReport: usage, Problem: PROBLEM_SCHEMA },
   };
   return document;
 }

@@ -5,6 +5,7 @@ import { JobEventSchema } from '@ferry/contracts';
 export const JOB_REF = { $ref: '#/components/schemas/Job' };
 /** The job without params: list items (unless `include=params`) and event data. */
 export const JOB_SUMMARY_REF = { $ref: '#/components/schemas/JobSummary' };
+export const USAGE_REPORT_REF = { $ref: '#/components/schemas/UsageReport' };
 export const JOB_PAGE_REF = {
   type: 'object',
   required: ['items', 'nextCursor'],
@@ -68,5 +69,6 @@ export const PROBLEM_RESPONSES = {
   unsupportedMediaType: problem(415, 'Body is not application/json'),
   unprocessable: problem(422, 'Unknown pipeline, params failing its schema, values out of bounds, or an Idempotency-Key reused with another body'),
   rateLimited: problem(429, 'Over the tenant rate limit, or too many open streams; see Retry-After'),
+  insufficientStorage: problem(507, "The tenant is at a quota (quota_exceeded), or a store Ferry shares is full (storage_full, see Retry-After)"),
   unavailable: problem(503, 'NATS is unavailable; see Retry-After'),
 } as const;

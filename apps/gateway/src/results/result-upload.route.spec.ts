@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ErrorCode, FerryError, createQueuedJob, jobKey, signAttemptToken, transitionJob, type Job } from '@ferry/contracts';
-import type { StoredJob } from '@ferry/nats';
+import { FerryError, createQueuedJob, jobKey, signAttemptToken, transitionJob, type Job, type TenantUsage } from '@ferry/contracts';
+import { MemoryJobStore } from '@ferry/nats/testing';
 import { sendProblem } from '../http/problem.reply.js';
+import { TenantQuotas } from '../quotas/tenant-quotas.js';
 import { registerResultUpload, type UploadStores } from './result-upload.route.js';
 
 const SECRET = 'a-result-secret-of-enough-length-0123456789';
@@ -12,26 +13,14 @@ const ID = '01jq0000000000000000000001';
 
 /** The stores an upload works through, over maps. */
 class FakeStores {
-  readonly records = new Map<string, StoredJob>();
+  readonly jobs = new MemoryJobStore();
+  readonly usage = new Map<string, TenantUsage>();
   readonly claims = new Set<string>();
   readonly objects = new Map<string, Buffer>();
   readonly events: string[] = [];
 
   readonly port: UploadStores = {
-    jobs: {
-      require: (tenant, jobId) => {
-        const stored = this.records.get(jobKey(tenant, jobId));
-        return stored === undefined ? Promise.reject(new FerryError(ErrorCode.NotFound, 'no job')) : Promise.resolve(stored);
-      },
-      update: async (tenant, jobId, mutate) => {
-        const current = await this.port.jobs.require(tenant, jobId);
-        const next = mutate(current.job);
-        if (next === undefined) return { ...current, changed: false };
-        const stored = { job: next, revision: current.revision + 1 };
-        this.records.set(jobKey(tenant, jobId), stored);
-        return { ...stored, changed: true };
-      },
-    },
+    jobs: this.jobs,
     results: {
       claim: (tenant, jobId, attempt) => {
         const key = `${tenant}.${jobId}.${attempt}`;
@@ -52,7 +41,7 @@ class FakeStores {
   running(attempt: number): Job {
     let job = createQueuedJob({ id: ID, tenant: 'acme', pipeline: 'sleep', params: {}, labels: {}, maxAttempts: 3, timeoutSeconds: 60, startDeadlineSeconds: 60, now: new Date('2030-01-01T00:00:00Z') });
     for (let next = 1; next <= attempt; next += 1) job = transitionJob(transitionJob(job, { state: 'starting', attempt: next }, NOW), { state: 'running' }, NOW);
-    this.records.set(jobKey('acme', ID), { job, revision: 1 });
+    this.jobs.put(job);
     return job;
   }
 }
@@ -60,7 +49,8 @@ class FakeStores {
 async function gateway(stores: FakeStores, configured: { secret: string | undefined } = { secret: SECRET }): Promise<FastifyInstance> {
   const app = Fastify();
   app.setErrorHandler((error, _request, reply) => sendProblem(reply, error instanceof FerryError ? error : undefined));
-  registerResultUpload(app, { stores: () => stores.port }, { secret: configured.secret, maxBytes: 64, clock: () => NOW });
+  const quotas = new TenantQuotas({ stores: () => ({ usage: { get: (tenant) => Promise.resolve(stores.usage.get(tenant)) } }) }, { jobs: 100, bytes: 1_000 });
+  registerResultUpload(app, { stores: () => stores.port }, { secret: configured.secret, maxBytes: 64, quotas, clock: () => NOW });
   await app.ready();
   return app;
 }
@@ -84,7 +74,7 @@ describe('the result upload route (against fakes of its stores)', () => {
     const sha256 = createHash('sha256').update('a,b\n1,2\n').digest('hex');
     expect(answer.json()).toEqual({ contentType: 'text/csv', bytes: 8, rows: 1, sha256 });
     expect(stores.objects.get(`acme.${ID}.1`)?.toString()).toBe('a,b\n1,2\n');
-    expect(stores.records.get(jobKey('acme', ID))?.job).toMatchObject({ result: { bytes: 8, sha256 }, updatedAt: NOW.toISOString() });
+    expect(stores.jobs.records.get(jobKey('acme', ID))?.job).toMatchObject({ result: { bytes: 8, sha256 }, updatedAt: NOW.toISOString() });
     expect(stores.events).toEqual(['result attempt 1']);
     expect((await upload(app, '1', signAttemptToken(SECRET, 'acme', ID, 1))).statusCode).toBe(409);
   });
@@ -111,8 +101,20 @@ describe('the result upload route (against fakes of its stores)', () => {
     const answer = await upload(app, attempt, token(), body, contentType);
     expect(answer.statusCode).toBe(status);
     expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(stores.records.get(jobKey('acme', ID))?.job).toEqual(before);
+    expect(stores.jobs.records.get(jobKey('acme', ID))?.job).toEqual(before);
     expect(stores.objects.size + stores.events.length).toBe(0);
+  });
+
+  it('refuses a result while its tenant is at the bytes quota (507, naming it), and stores nothing', async () => {
+    const stores = new FakeStores();
+    stores.running(1);
+    stores.usage.set('acme', { jobs: 3, bytes: 1_000, countedAt: NOW.toISOString() });
+    const app = await gateway(stores);
+    const answer = await upload(app, '1', signAttemptToken(SECRET, 'acme', ID, 1));
+    expect(answer.statusCode).toBe(507);
+    expect(answer.json()).toMatchObject({ type: 'urn:ferry:problem:quota_exceeded', detail: expect.stringContaining('FERRY_TENANT_MAX_BYTES') });
+    expect(stores.objects.size).toBe(0);
+    expect(stores.claims.size).toBe(0);
   });
 
   it('refuses every upload while no secret is configured', async () => {

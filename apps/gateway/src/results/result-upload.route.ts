@@ -17,11 +17,14 @@ import {
   type JobResult,
 } from '@ferry/contracts';
 import type { JobEventStream, JobStore, ResultStore } from '@ferry/nats';
+import type { TenantQuotas } from '../quotas/tenant-quotas.js';
 
 export interface ResultUploadSettings {
   /** `undefined`: uploads are refused (no secret configured). */
   readonly secret: string | undefined;
   readonly maxBytes: number;
+  /** Refuses a result while the tenant is at its bytes quota. */
+  readonly quotas: Pick<TenantQuotas, 'assertRoomForResult'>;
   /** Reads the time (the record's `updatedAt`); tests pass their own. */
   readonly clock?: () => Date;
 }
@@ -67,6 +70,7 @@ export function registerResultUpload(fastify: FastifyInstance, nats: { stores():
       const { job } = await stores.jobs.require(tenant, id);
       const current = attempt === CURRENT_ATTEMPT ? job.attempt : attempt;
       assertUploadable(job, current);
+      await settings.quotas.assertRoomForResult(tenant);
       const contentType = resultMediaType(request.headers['content-type'] ?? 'application/octet-stream');
       if (contentType === undefined) {
         throw new FerryError(ErrorCode.UnsupportedMediaType, `a result is one of ${Object.keys(RESULT_MEDIA_TYPES).join(', ')}`);

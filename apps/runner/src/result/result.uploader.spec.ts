@@ -26,6 +26,10 @@ describe('uploadStatusFailure', () => {
     });
   });
 
+  it('507 (no room: the tenant\'s bytes quota or a full store) is a permanent QuotaExceeded', () => {
+    expect(uploadStatusFailure(507, 'quota')).toMatchObject({ exitCode: 2, reason: 'QuotaExceeded' });
+  });
+
   it.each([500, 502, 503, 504, 408, 429])('%i is a transient ResultUploadFailed', (status) => {
     expect(uploadStatusFailure(status, '')).toMatchObject({ exitCode: 75, reason: 'ResultUploadFailed' });
   });

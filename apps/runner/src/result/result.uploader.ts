@@ -23,13 +23,15 @@ export interface ResultUpload {
 }
 
 /**
- * The gateway's answer to the upload, as an outcome: 2xx stored; 5xx, 408 and 429 may pass on a
- * retry; any other answer (401/403 a bad or stale token, 404 no such attempt, 409 a stale attempt,
- * 413 too large, 422 refused) will not.
+ * The gateway's answer to the upload, as an outcome: 2xx stored; 507 no room (the tenant's bytes
+ * quota, or a full store) will not pass on a retry of this attempt; other 5xx, 408 and 429 may;
+ * any other answer (401/403 a bad or stale token, 404 no such attempt, 409 a stale attempt, 413
+ * too large, 422 refused) will not.
  */
 export function uploadStatusFailure(status: number, answer: string): RunnerFailure | undefined {
   if (status >= 200 && status <= 299) return undefined;
   const message = `the gateway answered the result upload with HTTP ${status}${answer === '' ? '' : `: ${answer}`}`;
+  if (status === 507) return permanent(RunnerReason.QuotaExceeded, message);
   if (status >= 500 || status === 408 || status === 429) return transient(RunnerReason.ResultUploadFailed, message);
   return permanent(RunnerReason.ResultRefused, message);
 }
