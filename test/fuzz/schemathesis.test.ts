@@ -36,6 +36,7 @@ const OPERATIONS = [
   'GET /v1/jobs/{id}/events',
   'GET /v1/jobs/{id}/logs',
   'GET /v1/jobs/{id}/result',
+  'GET /v1/usage',
 ];
 
 interface HarEntry {
