@@ -6,6 +6,7 @@ import { TokenBuckets } from './auth/token-bucket.js';
 import { HealthController } from './health/health.controller.js';
 import { OpenStreams, type StreamLimits } from './http/open-streams.js';
 import { ProblemFilter } from './http/problem.filter.js';
+import { EventIds } from './jobs/event-ids.js';
 import { JobEventsService } from './jobs/job-events.service.js';
 import { JobOutputController, SSE_HEARTBEAT_MS } from './jobs/job-output.controller.js';
 import { JobsController } from './jobs/jobs.controller.js';
@@ -26,6 +27,7 @@ export interface GatewayDependencies {
   readonly sseHeartbeatMs: number;
   readonly streamLimits: StreamLimits;
   readonly quotas: TenantQuotas;
+  readonly eventIds: EventIds;
   readonly clock?: Clock;
 }
 
@@ -48,6 +50,7 @@ export class AppModule {
         AuthGuard,
         { provide: OpenStreams, useValue: new OpenStreams(dependencies.streamLimits) },
         { provide: TenantQuotas, useValue: dependencies.quotas },
+        { provide: EventIds, useValue: dependencies.eventIds },
         JobsService,
         JobEventsService,
       ],

@@ -17,6 +17,7 @@ import { answerClientError, answerFrameworkError } from './http/client-errors.js
 import { configureFastify } from './http/fastify.setup.js';
 import { OpenStreams } from './http/open-streams.js';
 import { createValidationPipe } from './http/validation.js';
+import { EventIds } from './jobs/event-ids.js';
 import { PinoNestLogger } from './logging/pino.logger.js';
 import { GatewayMetrics } from './metrics/metrics.js';
 import { NatsLink } from './nats/nats-link.js';
@@ -59,6 +60,7 @@ async function bootstrap(): Promise<void> {
       sseHeartbeatMs: config.FERRY_SSE_HEARTBEAT_SECONDS * 1000,
       streamLimits: { perTenant: config.FERRY_STREAMS_PER_TENANT, perReplica: config.FERRY_STREAMS_PER_REPLICA },
       quotas,
+      eventIds: new EventIds(config.FERRY_RESULT_SECRET),
     }),
     adapter,
     // Body parsers are Fastify's, set in `configureFastify` (JSON only, UTF-8, bounded nesting).

@@ -9,6 +9,7 @@ import { writeOrStop } from '../http/drain.js';
 import { OpenStreams } from '../http/open-streams.js';
 import { NatsLink } from '../nats/nats-link.js';
 import { ApiQueryFrom, JOB_EVENT_SCHEMA, PROBLEM_RESPONSES } from '../openapi/openapi.refs.js';
+import { EventIds } from './event-ids.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobsService } from './jobs.service.js';
 import { SseWriter } from './sse.writer.js';
@@ -34,11 +35,16 @@ export class JobOutputController {
     private readonly nats: NatsLink,
     private readonly streams: OpenStreams,
     @Inject(SSE_HEARTBEAT_MS) private readonly heartbeatMs: number,
+    @Inject(EventIds) private readonly eventIds: EventIds,
   ) {}
 
   @Get('events')
   @ApiOperation({ summary: 'Follow state and progress (Server-Sent Events)', description: 'Resumable with Last-Event-ID; ends after the final state.' })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id (a sequence number); anything else starts from the current job.' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: "Resume after this event id (an opaque id of this job's stream), or 0 to replay all the stream holds of the job; anything else starts from the current job.",
+  })
   @ApiResponse({ status: 200, description: 'An event stream', content: { 'text/event-stream': { schema: JOB_EVENT_SCHEMA } } })
   @ApiResponse({ status: 204, description: 'Resumed after the final event: nothing more will come' })
   async events(
@@ -48,7 +54,7 @@ export class JobOutputController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     await this.jobs.get(tenant, id);
-    const lastEventId = /^\d{1,15}$/.test(lastEventIdHeader ?? '') ? Number(lastEventIdHeader) : undefined;
+    const lastEventId = this.eventIds.decode(tenant, id, lastEventIdHeader);
     // A finished stream that reconnects gets 204, which tells an EventSource to stop reconnecting.
     if (!(await this.jobEvents.hasMore(tenant, id, lastEventId))) {
       void reply.status(204).send();
@@ -57,7 +63,7 @@ export class JobOutputController {
     const open = this.streams.open(tenant);
     reply.hijack();
     reply.raw.on('close', () => open.abort());
-    const sse = new SseWriter(reply.raw);
+    const sse = new SseWriter(reply.raw, (sequence) => this.eventIds.encode(tenant, id, sequence));
     sse.start();
     try {
       await this.jobEvents.stream(

@@ -19,7 +19,11 @@ export class SseWriter {
   readonly #pending = new Map<EventType, PendingEvent>();
   #blocked = false;
 
-  constructor(private readonly response: ServerResponse) {}
+  /** `idOf` turns an event's stream sequence into the `id` the client sees (`EventIds`). */
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly idOf: (sequence: number) => string,
+  ) {}
 
   start(): void {
     this.response.writeHead(200, {
@@ -32,7 +36,7 @@ export class SseWriter {
   }
 
   event(type: EventType, id: number, job: JobSummary): void {
-    const frame = `event: ${type}\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`;
+    const frame = `event: ${type}\nid: ${this.idOf(id)}\ndata: ${JSON.stringify(job)}\n\n`;
     if (this.#blocked) this.#pending.set(type, { type, id, frame });
     else this.write(frame);
   }

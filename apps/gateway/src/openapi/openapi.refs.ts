@@ -20,7 +20,7 @@ export const JOB_EVENT_SCHEMA = {
   required: ['event', 'id', 'data'],
   properties: {
     event: { enum: JobEventSchema.properties.type.anyOf.map((each) => each.const) },
-    id: { type: 'string', pattern: '^[0-9]+$', description: 'The events-stream sequence; send it as Last-Event-ID to resume' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$', description: "Opaque, valid on this job's stream; send it as Last-Event-ID to resume" },
     data: { type: 'string', contentMediaType: 'application/json', contentSchema: JOB_SUMMARY_REF },
   },
 };
