@@ -9,24 +9,42 @@ import { fileURLToPath } from 'node:url';
 import { ensureNatsServer, isListening, startNatsServer, type RunningNatsServer } from './lib/nats-server.ts';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const stateDir = join(root, '.ferry');
+/** Keys, secrets and NATS' data; `FERRY_STATE_DIR` moves it (the test of this script does). */
+const stateDir = process.env['FERRY_STATE_DIR'] ?? join(root, '.ferry');
 const port = Number(process.env['PORT'] ?? 8080);
+const natsPort = Number(process.env['FERRY_NATS_PORT'] ?? 4222);
 const say = (line: string): void => void process.stdout.write(`[ferry] ${line}\n`);
 
-async function natsUrl(): Promise<{ url: string; server?: RunningNatsServer }> {
+/**
+ * NATS_URL if set; else a server already on the port (given this state's token, which a server
+ * without auth ignores); else nats-server started here, requiring a token made once in
+ * `.ferry/nats-token`: a job's program or another local user cannot reach the job store without it.
+ */
+async function nats(): Promise<{ url: string; token?: string; server?: RunningNatsServer }> {
   const configured = process.env['NATS_URL'];
   if (configured !== undefined && configured !== '') {
     say(`using NATS at ${configured} (NATS_URL)`);
     return { url: configured };
   }
-  if (await isListening(4222)) {
-    say('using the NATS server already listening on 127.0.0.1:4222');
-    return { url: 'nats://127.0.0.1:4222' };
+  const token = await stateSecret('nats-token', 24);
+  if (await isListening(natsPort)) {
+    say(`using the NATS server already listening on 127.0.0.1:${natsPort}`);
+    return { url: `nats://127.0.0.1:${natsPort}`, token };
   }
   const binary = await ensureNatsServer(say);
-  const server = await startNatsServer({ binary, port: 4222, storeDir: join(stateDir, 'nats') });
-  say(`started nats-server (JetStream, sync_interval: always, data in .ferry/nats) at ${server.url}`);
-  return { url: server.url, server };
+  const server = await startNatsServer({ binary, port: natsPort, storeDir: join(stateDir, 'nats'), token });
+  say(`started nats-server (JetStream, sync_interval: always, a token from ${join(stateDir, 'nats-token')}, data in ${join(stateDir, 'nats')}) at ${server.url}`);
+  return { url: server.url, token, server };
+}
+
+/** A random secret kept in the state folder (mode 0600), made on first use. */
+async function stateSecret(name: string, bytes: number): Promise<string> {
+  const file = join(stateDir, name);
+  if (!existsSync(file)) {
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(file, `${randomBytes(bytes).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  return (await readFile(file, 'utf8')).trim();
 }
 
 /** One key for the `local` tenant, made once and kept in .ferry/api-key so curl lines keep working. */
@@ -35,12 +53,7 @@ async function apiKeys(): Promise<{ keys: string; shown: string }> {
   if (configured !== undefined && configured !== '') {
     return { keys: configured, shown: configured.split(',')[0]?.split(':')[1] ?? '<your key>' };
   }
-  const keyFile = join(stateDir, 'api-key');
-  if (!existsSync(keyFile)) {
-    await mkdir(stateDir, { recursive: true });
-    await writeFile(keyFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-  }
-  const key = (await readFile(keyFile, 'utf8')).trim();
+  const key = await stateSecret('api-key', 24);
   return { keys: `local:${key}`, shown: key };
 }
 
@@ -48,24 +61,21 @@ async function apiKeys(): Promise<{ keys: string; shown: string }> {
 async function resultSecret(): Promise<string> {
   const configured = process.env['FERRY_RESULT_SECRET'];
   if (configured !== undefined && configured !== '') return configured;
-  const secretFile = join(stateDir, 'result-secret');
-  if (!existsSync(secretFile)) {
-    await mkdir(stateDir, { recursive: true });
-    await writeFile(secretFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-  }
-  return (await readFile(secretFile, 'utf8')).trim();
+  return stateSecret('result-secret', 32);
 }
 
 async function main(): Promise<void> {
-  const { url, server } = await natsUrl();
+  const { url, token, server } = await nats();
   const { keys, shown } = await apiKeys();
   const base = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
     NATS_URL: url,
+    ...(token === undefined ? {} : { NATS_TOKEN: token }),
     FERRY_API_KEYS: keys,
     FERRY_RESULT_SECRET: await resultSecret(),
     FERRY_GATEWAY_URL: base,
+    FERRY_EXIT_RECORD_DIR: process.env['FERRY_EXIT_RECORD_DIR'] ?? join(stateDir, 'exits'),
     HOST: process.env['HOST'] ?? '127.0.0.1',
     PORT: String(port),
   };

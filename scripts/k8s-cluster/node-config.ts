@@ -218,6 +218,9 @@ evictionHard:
   nodefs.available: 1%
   nodefs.inodesFree: 1%
   imagefs.available: 1%
+# Volume usage (an emptyDir against its sizeLimit) measured every 10 s, not every minute: the
+# DiskLimitExceeded case sees its eviction within seconds.
+volumeStatsAggPeriod: 10s
 imageGCHighThresholdPercent: 99
 imageGCLowThresholdPercent: 98
 nodeStatusReportFrequency: 10s

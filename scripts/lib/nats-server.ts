@@ -98,6 +98,8 @@ export interface NatsServerOptions {
   readonly host?: string;
   /** JetStream's `max_file_store` (e.g. the chart's `8GB`); default: the server's (75% of the free disk). */
   readonly maxFileStore?: string;
+  /** Clients must present this token; none: any client on the address may connect. */
+  readonly token?: string;
 }
 
 export interface RunningNatsServer {
@@ -120,6 +122,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       `  sync_interval: ${options.syncInterval ?? 'always'}`,
       ...(options.maxFileStore === undefined ? [] : [`  max_file_store: ${options.maxFileStore}`]),
       '}',
+      ...(options.token === undefined ? [] : [`authorization { token: ${JSON.stringify(options.token)} }`]),
       '',
     ].join('\n'),
   );

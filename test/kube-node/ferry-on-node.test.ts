@@ -47,6 +47,19 @@ const HOG = {
   resources: { requests: { memory: '96Mi' }, limits: { memory: '96Mi' } },
 };
 
+/** A container pipeline of the Ferry image that writes 1 MiB files into /tmp until its disk limit stops it. */
+const DISK_HOG = {
+  name: 'disk-hog',
+  kind: 'container',
+  description: 'Writes 1 MiB more into /tmp every 20 ms until the kubelet evicts it (the DiskLimitExceeded case).',
+  image: 'ferry:0.1.0',
+  command: ['node', '-e', "const fs = require('node:fs'); let n = 0; setInterval(() => fs.writeFileSync('/tmp/fill-' + n++, Buffer.alloc(1 << 20, 1)), 20)"],
+  args: [],
+  paramsSchema: { type: 'object', additionalProperties: false },
+  defaults: { timeoutSeconds: 300, maxAttempts: 2 },
+  resources: { requests: { 'ephemeral-storage': '32Mi' }, limits: { 'ephemeral-storage': '32Mi' } },
+};
+
 /**
  * A container pipeline of the Ferry image that tries a TCP connection to NATS, the API server and
  * the gateway's upload port, once a second for PROBE_ROUNDS seconds, and prints what happened to
@@ -141,7 +154,7 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       nats: { embedded: { image: { repository: node.images.nats.name.split(':')[0], tag: node.images.nats.name.split(':')[1] } } },
       // Kubernetes' default waits 5 minutes below target before scaling in; the HPA case waits 30 s.
       gateway: { autoscaling: { behavior: { scaleDown: { stabilizationWindowSeconds: SCALE_IN_WINDOW_SECONDS } } } },
-      pipelines: [...chartValues.pipelines, HOG, PROBE],
+      pipelines: [...chartValues.pipelines, HOG, DISK_HOG, PROBE],
       // The node's DNS is CoreDNS on the bridge address, not a kube-dns pod: job pods may query it
       // there, as with NodeLocal DNSCache (values.yaml says so for networkPolicy.dns).
       networkPolicy: { dns: [{ ipBlock: { cidr: `${node.dnsAddress}/32` } }] },
@@ -278,6 +291,15 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     expect(final).toMatchObject({ state: 'failed', reason: 'OOMKilled' });
     expect(final.message).toContain('96Mi');
   }, 180_000);
+
+  it('a pod past its ephemeral-storage limit: evicted by the kubelet, the job failed once, reason DiskLimitExceeded, the limit named', async () => {
+    const started = Date.now();
+    const id = await submit({ pipeline: 'disk-hog', params: {} });
+    const final = await finalOf(id);
+    log(`disk-hog: ${final.state} ${final.reason} in ${seconds(started)} — ${final.message}`);
+    expect(final).toMatchObject({ state: 'failed', reason: 'DiskLimitExceeded', attempt: 1 });
+    expect(final.message).toContain('32Mi');
+  }, 240_000);
 
   it('timeoutSeconds: the Job\'s deadline ends the job failed, DeadlineExceeded', async () => {
     const started = Date.now();

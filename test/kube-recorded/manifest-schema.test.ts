@@ -31,6 +31,7 @@ const settings = {
   gatewayUrl: 'http://ferry-gateway.ferry.svc:8080',
   resultSecret: 'x'.repeat(40),
   runnerEnv: { FERRY_SOURCE_ALLOW_LOOPBACK: 'false' },
+  ephemeralStorage: { request: '1Gi', limit: '4Gi' },
 };
 
 describe('buildJobManifest against the official Kubernetes schema (strict: unknown fields fail)', () => {

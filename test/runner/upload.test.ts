@@ -20,6 +20,7 @@ beforeAll(async () => {
   server.answer('PUT', '/forbidden', 403, 'bad token');
   server.answer('PUT', '/busy', 503, 'object store unavailable');
   server.answer('PUT', '/ok', 201);
+  server.answer('PUT', '/full', 507, '{"type":"urn:ferry:problem:quota_exceeded"}');
 });
 afterAll(async () => {
   await server?.close();
@@ -30,9 +31,9 @@ afterEach(async () => {
   server.requests.length = 0;
 });
 
-function uploadTo(resultUrl: string | undefined, env: Record<string, string> = {}): Promise<RunnerRun> {
+function uploadTo(resultUrl: string | undefined, env: Record<string, string> = {}, sql = 'SELECT region, sum(amount) AS total FROM sales GROUP BY ALL'): Promise<RunnerRun> {
   return runRunner({
-    spec: specOf('sql', { sources: { sales: { url: server.url('/sales.csv'), format: 'csv' } }, sql: 'SELECT region, sum(amount) AS total FROM sales GROUP BY ALL' }),
+    spec: specOf('sql', { sources: { sales: { url: server.url('/sales.csv'), format: 'csv' } }, sql }),
     env: { FERRY_RESULT_URL: resultUrl, FERRY_RESULT_TOKEN: 'tok', FERRY_SOURCE_ALLOW_LOOPBACK: 'true', FERRY_TMP_DIR: tmpDir, ...env },
   });
 }
@@ -70,6 +71,33 @@ describe('result upload', () => {
     const run = await uploadTo(server.url('/ok'), { FERRY_RESULT_MAX_BYTES: '8' });
     expect(run.code).toBe(2);
     expect(run.errors).toEqual([{ reason: 'ResultTooLarge', message: expect.stringMatching(/over FERRY_RESULT_MAX_BYTES/) }]);
+    expect(server.requestsTo('/ok')).toEqual([]);
+  });
+
+  it('a 507 (the tenant at its bytes quota, or a full store) is a permanent QuotaExceeded', async () => {
+    const run = await uploadTo(server.url('/full'));
+    expect(run.code).toBe(2);
+    expect(run.errors).toEqual([{ reason: 'QuotaExceeded', message: expect.stringMatching(/HTTP 507/) }]);
+  });
+
+  it('a result that passes FERRY_RESULT_MAX_BYTES while DuckDB writes it is stopped there: ResultTooLarge, nothing sent', async () => {
+    const started = Date.now();
+    // About 100 GB if it ran to the end.
+    const run = await uploadTo(server.url('/ok'), { FERRY_RESULT_MAX_BYTES: String(4 * 1024 ** 2) }, "SELECT repeat('x', 1000) AS s FROM range(100000000)");
+    expect(run.code).toBe(2);
+    expect(run.errors).toEqual([{ reason: 'ResultTooLarge', message: expect.stringMatching(/passed FERRY_RESULT_MAX_BYTES \(4\.0 MiB\) while it was written/) }]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(server.requestsTo('/ok')).toEqual([]);
+  });
+
+  it('a query that spills past FERRY_DUCKDB_TEMP_MAX_BYTES is stopped: DiskLimitExceeded', async () => {
+    const run = await uploadTo(
+      server.url('/ok'),
+      { FERRY_DUCKDB_MEMORY_LIMIT: '100MB', FERRY_DUCKDB_THREADS: '1', FERRY_DUCKDB_TEMP_MAX_BYTES: String(8 * 1024 ** 2) },
+      'SELECT i, md5(i::VARCHAR) AS h FROM range(3000000) t(i) ORDER BY h',
+    );
+    expect(run.code).toBe(2);
+    expect(run.errors).toEqual([{ reason: 'DiskLimitExceeded', message: expect.stringMatching(/past FERRY_DUCKDB_TEMP_MAX_BYTES \(8\.0 MiB\)/) }]);
     expect(server.requestsTo('/ok')).toEqual([]);
   });
 

@@ -33,6 +33,8 @@ export class TestController {
         FERRY_GATEWAY_URL: options.gatewayUrl,
         FERRY_RESULT_SECRET: TEST_RESULT_SECRET,
         FERRY_PIPELINES: TEST_CATALOG,
+        // The test catalog's container pipeline is the tests' own script.
+        FERRY_LOCAL_CONTAINER_PIPELINES: 'trusted',
         FERRY_DATA_DIR: `${REPO_ROOT}/data`,
         FERRY_EXIT_RECORD_DIR: TEST_EXIT_RECORD_DIR,
         FERRY_RETRY_BASE_SECONDS: '0.2',

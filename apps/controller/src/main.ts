@@ -16,7 +16,7 @@ import {
 } from '@ferry/nats';
 import { loadCatalog } from '@ferry/pipelines';
 import { loadControllerConfig } from './config/controller.config.js';
-import { executorFactory } from './executors/executor.factory.js';
+import { executorFactory, localContainerPolicy } from './executors/executor.factory.js';
 import { ControllerRuntime } from './controller.runtime.js';
 import { LeaderElection } from './leadership/leader-election.js';
 
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const config = loadControllerConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'ferry-controller', pid: process.pid } });
   const catalog = await loadCatalog(config.FERRY_PIPELINES);
+  localContainerPolicy(config, catalog, logger);
   // Unique per process: a restarted controller is a new owner, so it recognises the attempts of its
   // previous life as lost rather than as its own.
   const instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -25,6 +25,8 @@ export interface RunnerConfig {
   /** DuckDB `memory_limit`; past it, operators spill to the temp folder, then fail. */
   readonly duckdbMemoryLimit: string;
   readonly duckdbThreads: number;
+  /** DuckDB `max_temp_directory_size`: what a query may spill before it fails with `DiskLimitExceeded`. */
+  readonly duckdbTempMaxBytes: number;
   /** All sources of a job together, on the pod's disk. */
   readonly sourceMaxBytes: number;
   /** The result upload; the gateway enforces its own cap too. */
@@ -58,6 +60,7 @@ export function loadRunnerConfig(env: RunnerEnv, defaultTmpDir: string = tmpdir(
     exitRecord: read<string | undefined>(RUNNER_ENV.exitRecord, undefined, absolutePath, 'an absolute path'),
     duckdbMemoryLimit: read(RUNNER_ENV.duckdbMemoryLimit, '1GB', (value) => (MEMORY_LIMIT.test(value) ? value : undefined), 'a size such as 512MB or 2GiB'),
     duckdbThreads: read(RUNNER_ENV.duckdbThreads, 2, (value) => integerIn(value, 1, 1024), 'an integer from 1 to 1024'),
+    duckdbTempMaxBytes: read(RUNNER_ENV.duckdbTempMaxBytes, 2 * GiB, (value) => integerIn(value, 1, Number.MAX_SAFE_INTEGER), 'a positive number of bytes'),
     sourceMaxBytes: read(RUNNER_ENV.sourceMaxBytes, 10 * GiB, (value) => integerIn(value, 1, Number.MAX_SAFE_INTEGER), 'a positive number of bytes'),
     resultMaxBytes: read(RUNNER_ENV.resultMaxBytes, 256 * MiB, (value) => integerIn(value, 1, Number.MAX_SAFE_INTEGER), 'a positive number of bytes'),
     tmpDir: read(RUNNER_ENV.tmpDir, defaultTmpDir, absolutePath, 'an absolute path'),

@@ -22,6 +22,7 @@ export const RunnerReason = {
   ResultRefused: 'ResultRefused',
   ResultUploadFailed: 'ResultUploadFailed',
   QuotaExceeded: JobReason.QuotaExceeded,
+  DiskLimitExceeded: JobReason.DiskLimitExceeded,
   CommandNotStarted: 'CommandNotStarted',
 } as const;
 export type RunnerReason = (typeof RunnerReason)[keyof typeof RunnerReason];

@@ -17,6 +17,8 @@ export const JobReason = {
   Cancelled: 'Cancelled',
   Retrying: 'Retrying',
   InvalidSubmission: 'InvalidSubmission',
+  /** The attempt passed its disk bound: DuckDB's spill limit, a full disk, or (Kubernetes) its ephemeral-storage limit. */
+  DiskLimitExceeded: 'DiskLimitExceeded',
   /** The tenant's stored-bytes quota, or a shared store, had no room for the attempt's result. */
   QuotaExceeded: 'QuotaExceeded',
   /** The executor no longer has a job it was running (its Kubernetes Job was deleted by someone else). */

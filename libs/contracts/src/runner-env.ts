@@ -16,6 +16,8 @@ export const RUNNER_ENV = {
   exitRecord: 'FERRY_EXIT_RECORD',
   duckdbMemoryLimit: 'FERRY_DUCKDB_MEMORY_LIMIT',
   duckdbThreads: 'FERRY_DUCKDB_THREADS',
+  /** Bytes DuckDB may spill to its temp folder (`max_temp_directory_size`); past it, `DiskLimitExceeded`. */
+  duckdbTempMaxBytes: 'FERRY_DUCKDB_TEMP_MAX_BYTES',
   sourceMaxBytes: 'FERRY_SOURCE_MAX_BYTES',
   resultMaxBytes: 'FERRY_RESULT_MAX_BYTES',
   tmpDir: 'FERRY_TMP_DIR',

@@ -133,6 +133,30 @@ describe('observeKubernetesJob', () => {
     expect(observeKubernetesJob(job, pods ?? [], 3, report)).toEqual(expected);
   });
 
+  it('ends a job whose pod the kubelet evicted for its disk as DiskLimitExceeded, while the Job would start another', () => {
+    const evicted: V1Pod = {
+      ...pod('ferry-x-a', '2030-01-01T00:00:01Z', 'Failed'),
+      status: {
+        phase: 'Failed',
+        reason: 'Evicted',
+        message: 'Usage of EmptyDir volume "tmp" exceeds the limit "4Gi". ',
+        conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', lastTransitionTime: new Date('2030-01-01T00:03:00Z') }],
+      },
+    };
+    const observation = observeKubernetesJob(k8sJob({ active: 1 }), [evicted, pod('ferry-x-b', '2030-01-01T00:03:01Z', 'Pending')], 3);
+    expect(observation).toEqual({
+      phase: 'finished',
+      attempt: 1,
+      outcome: 'failed',
+      reason: 'DiskLimitExceeded',
+      message: 'the pod passed its disk limit and the kubelet evicted it: Usage of EmptyDir volume "tmp" exceeds the limit "4Gi".',
+      finishedAt: new Date('2030-01-01T00:03:00Z'),
+    });
+    // An eviction because the node ran short is a disruption: the Job's next pod runs the attempt again.
+    const pressure = { ...evicted, status: { ...evicted.status, message: 'The node was low on resource: ephemeral-storage. ' } };
+    expect(observeKubernetesJob(k8sJob({ active: 1 }), [pressure], 3)).toMatchObject({ phase: 'pending' });
+  });
+
   it('never reports an attempt past maxAttempts', () => {
     const observation = observeKubernetesJob(k8sJob({ failed: 7, active: 1 }), [], 3);
     expect(observation).toMatchObject({ phase: 'pending', attempt: 3 });

@@ -30,6 +30,13 @@ export function observeKubernetesJob(k8sJob: V1Job | undefined, pods: readonly V
     return { phase: 'finished', attempt, outcome: 'failed', reason, message, finishedAt: when(failure.lastTransitionTime) };
   }
 
+  // The Job ignores a pod the kubelet evicted (a DisruptionTarget) and would start another that
+  // fills the same disk: an eviction for disk ends the job here.
+  const evicted = diskEviction(pods);
+  if (evicted !== undefined) {
+    return { phase: 'finished', attempt: attemptNow, outcome: 'failed', reason: JobReason.DiskLimitExceeded, message: evicted.message, finishedAt: evicted.at };
+  }
+
   const current = live[0];
   if (k8sJob.spec?.suspend === true && current === undefined) {
     return { phase: 'pending', attempt: attemptNow, since: when(k8sJob.metadata?.creationTimestamp), reason: JobReason.QueuedBehindLimit, message: 'suspended until Kueue admits it' };
@@ -82,6 +89,24 @@ function oomKilled(pods: readonly V1Pod[]): { readonly limit: string } | undefin
   if (last === undefined || jobContainer(last)?.state?.terminated?.reason !== 'OOMKilled') return undefined;
   const limit = last.spec?.containers.find((container) => container.name === JOB_CONTAINER)?.resources?.limits?.['memory'];
   return { limit: limit ?? 'no limit set' };
+}
+
+/**
+ * A pod the kubelet evicted because it passed its ephemeral-storage limit or its emptyDir's
+ * `sizeLimit` (status reason `Evicted`, the kubelet's message naming the limit).
+ */
+// The kubelet's eviction messages for a pod, a container and an emptyDir past their own limit
+// (pkg/kubelet/eviction/helpers.go); a node short of disk evicts with "low on resource" instead.
+const DISK_LIMIT_EVICTION = /exceeds the (total )?limit|exceeded its local ephemeral storage limit/;
+
+function diskEviction(pods: readonly V1Pod[]): { readonly message: string; readonly at: Date } | undefined {
+  const pod = pods.find((each) => each.status?.reason === 'Evicted' && DISK_LIMIT_EVICTION.test(each.status.message ?? ''));
+  if (pod === undefined) return undefined;
+  const disrupted = pod.status?.conditions?.find((each) => each.type === 'DisruptionTarget');
+  return {
+    message: `the pod passed its disk limit and the kubelet evicted it: ${(pod.status?.message ?? '').trim()}`,
+    at: when(disrupted?.lastTransitionTime ?? pod.metadata?.creationTimestamp),
+  };
 }
 
 /** Whether the Job controller has ended the Job (condition Complete or Failed). */

@@ -12,6 +12,7 @@ const settings: JobManifestSettings = {
   resultSecret: 'a-result-secret-of-enough-length-0123456789',
   runnerEnv: { FERRY_DUCKDB_THREADS: '2', FERRY_SOURCE_ALLOW_CIDRS: '10.1.0.0/16' },
   runnerUid: 10001,
+  ephemeralStorage: { request: '1Gi', limit: '4Gi' },
 };
 
 const ID = '01j9z3k8x2m4n6p8q0r2s4t6v8';
@@ -89,17 +90,30 @@ describe('buildJobManifest (docs/architecture.md §6)', () => {
     expect(container(manifest).securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     // The only writable place is a private emptyDir at /tmp.
     expect(container(manifest).volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
-    expect(pod?.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(pod?.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '4Gi' } }]);
   });
 
-  it('takes resources, node selector and tolerations from the pipeline, and sets none a pipeline lacks', () => {
-    expect(container(manifest).resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '2Gi' } });
+  it('takes resources, node selector and tolerations from the pipeline, and sets none a pipeline lacks but the disk', () => {
+    expect(container(manifest).resources).toEqual({
+      requests: { cpu: '500m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+      limits: { memory: '2Gi', 'ephemeral-storage': '4Gi' },
+    });
     expect(manifest.spec?.template.spec?.nodeSelector).toEqual({ pool: 'etl' });
     expect(manifest.spec?.template.spec?.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'etl', effect: 'NoSchedule' }]);
     const sleep = buildJobManifest(jobFor('sleep', { seconds: 1 }), pipeline('sleep'), settings);
-    expect(container(sleep).resources).toBeUndefined();
+    expect(container(sleep).resources).toEqual({ requests: { 'ephemeral-storage': '1Gi' }, limits: { 'ephemeral-storage': '4Gi' } });
     expect(sleep.spec?.template.spec).not.toHaveProperty('nodeSelector');
     expect(sleep.spec?.template.spec).not.toHaveProperty('tolerations');
+  });
+
+  it("bounds the pod's disk by the pipeline's ephemeral-storage, else the default: the limit, /tmp's size, and the runner's shares", () => {
+    expect(env(manifest)).toMatchObject({ [RUNNER_ENV.sourceMaxBytes]: String(2 * 1024 ** 3), [RUNNER_ENV.duckdbTempMaxBytes]: String(1024 ** 3) });
+    const sql = pipeline('sql');
+    const roomy = { ...sql, entry: { ...sql.entry, resources: { requests: { 'ephemeral-storage': '2Gi' }, limits: { 'ephemeral-storage': '8Gi' } } } };
+    const built = buildJobManifest(sqlJob, roomy, settings);
+    expect(container(built).resources).toEqual({ requests: { 'ephemeral-storage': '2Gi' }, limits: { 'ephemeral-storage': '8Gi' } });
+    expect(built.spec?.template.spec?.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '8Gi' } }]);
+    expect(env(built)).toMatchObject({ [RUNNER_ENV.sourceMaxBytes]: String(4 * 1024 ** 3), [RUNNER_ENV.duckdbTempMaxBytes]: String(2 * 1024 ** 3) });
   });
 
   it('runs a built-in pipeline with Ferry’s image and runner command, its spec in FERRY_JOB', () => {

@@ -2,6 +2,8 @@ import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
 import { CURRENT_ATTEMPT, ExitCode, RUNNER_ENV, type Job } from '@ferry/contracts';
 import { buildRunnerLaunch, type RunnerLaunchSettings } from '@ferry/executor';
 import type { Pipeline } from '@ferry/pipelines';
+// client-node's own quantity parser; its index does not export it.
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
 import { JOB_CONTAINER, LABELS, MANAGED_BY, jobName } from './kubernetes.labels.js';
 
 export interface JobManifestSettings extends RunnerLaunchSettings {
@@ -16,6 +18,8 @@ export interface JobManifestSettings extends RunnerLaunchSettings {
   readonly kueueQueueName?: string | undefined;
   /** The uid the built-in runner runs as (the image's non-root user). */
   readonly runnerUid: number;
+  /** A job pod's ephemeral-storage request and limit when its pipeline's `resources` name none. */
+  readonly ephemeralStorage: { readonly request: string; readonly limit: string };
   /** Extra labels on job pods only (e.g. for a policy or a test agent); Ferry's own labels win. */
   readonly podLabels?: Readonly<Record<string, string>> | undefined;
 }
@@ -41,7 +45,11 @@ export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobMani
   };
   const launch = buildRunnerLaunch(job, pipeline, CURRENT_ATTEMPT, settings);
   const builtin = entry.kind !== 'container';
-  const env: V1EnvVar[] = Object.entries({ ...settings.runnerEnv, ...launch.env, [RUNNER_ENV.tmpDir]: '/tmp' }).map(([name, value]) => ({ name, value }));
+  const disk = podDisk(entry.resources, settings.ephemeralStorage);
+  const env: V1EnvVar[] = Object.entries({ ...diskEnv(disk.limit), ...settings.runnerEnv, ...launch.env, [RUNNER_ENV.tmpDir]: '/tmp' }).map(([name, value]) => ({
+    name,
+    value,
+  }));
   const [command, ...args] = launch.spec.argv ?? settings.runnerCommand;
   return {
     apiVersion: 'batch/v1',
@@ -84,7 +92,10 @@ export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobMani
               ...(command === undefined ? {} : { command: [command] }),
               args,
               env,
-              ...(entry.resources === undefined ? {} : { resources: { ...entry.resources } }),
+              resources: {
+                requests: { ...entry.resources?.requests, [EPHEMERAL_STORAGE]: disk.request },
+                limits: { ...entry.resources?.limits, [EPHEMERAL_STORAGE]: disk.limit },
+              },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
@@ -93,9 +104,36 @@ export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobMani
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          // The kubelet evicts the pod once /tmp holds more: DiskLimitExceeded (attempt.observer.ts).
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: disk.limit } }],
         },
       },
     },
   };
+}
+
+const EPHEMERAL_STORAGE = 'ephemeral-storage';
+
+/** The pod's disk: the pipeline's own ephemeral-storage request and limit, else the defaults. */
+function podDisk(resources: Pipeline['entry']['resources'], defaults: JobManifestSettings['ephemeralStorage']): { request: string; limit: string } {
+  return {
+    request: resources?.requests?.[EPHEMERAL_STORAGE] ?? defaults.request,
+    limit: resources?.limits?.[EPHEMERAL_STORAGE] ?? defaults.limit,
+  };
+}
+
+/**
+ * The runner's own bounds as shares of the pod's disk limit, so it fails naming what grew
+ * (`SourceTooLarge`, `DiskLimitExceeded`) before the kubelet evicts the pod: sources half, DuckDB's
+ * spill a quarter, the result and the rest a quarter. Nothing for a limit that is not whole bytes.
+ */
+function diskEnv(limit: string): Record<string, string> {
+  let bytes: number;
+  try {
+    bytes = Number(quantityToScalar(limit));
+  } catch {
+    return {};
+  }
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) return {};
+  return { [RUNNER_ENV.sourceMaxBytes]: String(Math.floor(bytes / 2)), [RUNNER_ENV.duckdbTempMaxBytes]: String(Math.floor(bytes / 4)) };
 }

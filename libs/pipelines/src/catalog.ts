@@ -40,6 +40,11 @@ export class Catalog {
     return this.#pipelines.get(name);
   }
 
+  /** The names of the entries of one kind, in catalog order. */
+  namesOf(kind: PipelineEntry['kind']): string[] {
+    return [...this.#pipelines.values()].filter(({ entry }) => entry.kind === kind).map(({ entry }) => entry.name);
+  }
+
   summaries(): PipelineSummary[] {
     return [...this.#pipelines.values()].map(({ entry, paramsSchema }) => ({
       name: entry.name,

@@ -10,6 +10,7 @@ export const MANIFEST: Omit<JobManifestSettings, 'namespace'> = {
   resultSecret: 'test-secret-that-is-long-enough-0123456789',
   runnerEnv: { FERRY_DUCKDB_THREADS: '1' },
   runnerUid: 10001,
+  ephemeralStorage: { request: '1Gi', limit: '4Gi' },
 };
 
 export interface Harness {

@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, parseEnv } from '@ferry/contracts';
 
+/** A Kubernetes quantity of bytes, whole: `4Gi`, `500M`, `1073741824`. */
+const QUANTITY = '^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$';
+
 const repo = (path: string): string => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 
 /** Every variable the controller reads, with its default; validated once at start-up. */
@@ -25,8 +28,20 @@ const ControllerEnvSchema = Type.Object({
   FERRY_LOG_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 30 }),
   /** Kubernetes: extra labels on job pods, as a JSON object (e.g. for a network policy or a test agent). */
   FERRY_JOB_POD_LABELS: Type.Optional(Type.String()),
+  /**
+   * Kubernetes: the ephemeral-storage request and limit of a job pod whose pipeline sets none; its
+   * /tmp is bounded by the limit too, and its runner's spill and sources by shares of it.
+   */
+  FERRY_JOB_EPHEMERAL_STORAGE_REQUEST: Type.String({ pattern: QUANTITY, default: '1Gi' }),
+  FERRY_JOB_EPHEMERAL_STORAGE_LIMIT: Type.String({ pattern: QUANTITY, default: '4Gi' }),
   /** Kubernetes: create Jobs suspended with this Kueue queue's label; Kueue admits them. */
   FERRY_KUEUE_QUEUE_NAME: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Local executor: `trusted` runs the catalog's `container` pipelines as processes of the
+   * controller's own user, which grants their programs everything that user can do (see
+   * `localContainerPolicy`); `refuse` (the default) stops the controller when the catalog has one.
+   */
+  FERRY_LOCAL_CONTAINER_PIPELINES: Type.Union([Type.Literal('refuse'), Type.Literal('trusted')], { default: 'refuse' }),
   /** Signs each attempt's result-upload token; the gateway holds the same secret. */
   FERRY_RESULT_SECRET: Type.String({ minLength: 32 }),
   /** How runners reach the gateway's upload route. */

@@ -1,5 +1,7 @@
-import { RUNNER_ENV } from '@ferry/contracts';
+import { userInfo } from 'node:os';
+import { ConfigError, RUNNER_ENV } from '@ferry/contracts';
 import { LocalExecutor } from '@ferry/executor';
+import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
 import { runnerCommand, type ControllerEnv } from '../config/controller.config.js';
 import type { ExecutorFactory } from '../controller.runtime.js';
@@ -26,9 +28,33 @@ export async function executorFactory(config: ControllerEnv, instance: string, l
           PATH: process.env['PATH'] ?? '/usr/bin:/bin',
           [RUNNER_ENV.dataDir]: config.FERRY_DATA_DIR,
           ...sourcePolicyEnv(config),
-          ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
+          ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads, RUNNER_ENV.duckdbTempMaxBytes, RUNNER_ENV.sourceMaxBytes, RUNNER_ENV.tmpDir, 'HOME', 'TMPDIR']),
         },
       },
       sink,
     );
+}
+
+/**
+ * Whether the local executor may run the catalog's `container` pipelines. Under it a container
+ * pipeline is a process of the controller's own user, with no container around it: it can read
+ * what that user reads (the result secret, the NATS credentials, other runners' environments in
+ * /proc), reach what that user reaches (NATS, the gateway's internal routes) and write other jobs'
+ * exit records. So it is refused unless the operator says its programs are trusted, and then said
+ * in the log at every start.
+ */
+export function localContainerPolicy(config: ControllerEnv, catalog: Pick<Catalog, 'namesOf'>, logger: Pick<Logger, 'warn'>): void {
+  if (config.FERRY_EXECUTOR !== 'local') return;
+  const containers = catalog.namesOf('container');
+  if (containers.length === 0) return;
+  if (config.FERRY_LOCAL_CONTAINER_PIPELINES !== 'trusted') {
+    throw new ConfigError(
+      `the catalog has container pipelines (${containers.join(', ')}), which the local executor would run as this controller's user ` +
+        `with its secrets and network; run them on Kubernetes, remove them, or set FERRY_LOCAL_CONTAINER_PIPELINES=trusted if their programs are trusted`,
+    );
+  }
+  logger.warn(
+    { pipelines: containers, user: userInfo().username },
+    "FERRY_LOCAL_CONTAINER_PIPELINES=trusted: container pipelines run as this controller's user, with its secrets, network and files",
+  );
 }

@@ -27,6 +27,7 @@ export function kubernetesExecutorFactory(config: ControllerEnv, logger: Logger)
           serviceAccountName: config.FERRY_RUNNER_SERVICE_ACCOUNT,
           ...runnerLaunchSettings(config),
           runnerEnv: { ...sourcePolicyEnv(config), ...passThrough([RUNNER_ENV.duckdbMemoryLimit, RUNNER_ENV.duckdbThreads]) },
+          ephemeralStorage: { request: config.FERRY_JOB_EPHEMERAL_STORAGE_REQUEST, limit: config.FERRY_JOB_EPHEMERAL_STORAGE_LIMIT },
           kueueQueueName: config.FERRY_KUEUE_QUEUE_NAME,
           podLabels: labelMap('FERRY_JOB_POD_LABELS', config.FERRY_JOB_POD_LABELS),
         },

@@ -2,11 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import { ExitCode, RUNNER_ENV } from '@ferry/contracts/runner';
 import { CONTENT_TYPES, FILE_EXTENSIONS } from '../result/data-format.js';
 import { uploadResult } from '../result/result.uploader.js';
-import { missingVariable } from '../runner.config.js';
+import { missingVariable, type RunnerConfig } from '../runner.config.js';
+import { permanent, RunnerReason } from '../runner.failure.js';
 import { fetchSource } from '../sources/source.fetcher.js';
 import { SourcePolicy } from '@ferry/pipelines/source-policy';
+import { DiskGuard } from '../support/disk.guard.js';
 import { PrivateFolder } from '../support/private-folder.js';
 import { formatBytes } from '../support/size-limit.js';
+import type { SqlSession } from '../sql/duckdb.session.js';
 import { parseSqlParams, type SqlParams } from './params.parser.js';
 import type { PipelineContext } from './pipeline.js';
 
@@ -75,7 +78,12 @@ async function runQuery(
   const started = performance.now();
   // Loaded here only: DuckDB's native module costs a sleep or fail attempt nothing.
   const { SqlSession } = await import('../sql/duckdb.session.js');
-  const session = await SqlSession.open({ workDir: folder.path, threads: config.duckdbThreads, memoryLimit: config.duckdbMemoryLimit });
+  const session = await SqlSession.open({
+    workDir: folder.path,
+    threads: config.duckdbThreads,
+    memoryLimit: config.duckdbMemoryLimit,
+    tempMaxBytes: config.duckdbTempMaxBytes,
+  });
   const interrupt = (): void => session.interrupt();
   lifecycle.signal.addEventListener('abort', interrupt);
   try {
@@ -84,13 +92,47 @@ async function runQuery(
     await session.assertSingleSelect(params.sql);
     const queryStarted = performance.now();
     const file = folder.file(`result.${FILE_EXTENSIONS[params.outputFormat]}`);
-    const rows = await session.copyResult(params.sql, params.outputFormat, file);
+    const rows = await copyWithinBounds(session, params, file, folder, config);
     output.log(`sql: the query wrote ${rows} rows as ${params.outputFormat} in ${elapsed(queryStarted)}`);
     output.progress({ percent: PERCENT.queried, rows, message: 'query done, uploading the result' });
     return { rows, file };
   } finally {
     lifecycle.signal.removeEventListener('abort', interrupt);
     session.close();
+  }
+}
+
+/**
+ * Runs the query into `file` while a guard measures the result and the spill folder: past
+ * FERRY_RESULT_MAX_BYTES or FERRY_DUCKDB_TEMP_MAX_BYTES the query is interrupted, so neither grows
+ * much past its bound before the attempt fails (`ResultTooLarge`, `DiskLimitExceeded`).
+ */
+async function copyWithinBounds(session: SqlSession, params: SqlParams, file: string, folder: PrivateFolder, config: RunnerConfig): Promise<number> {
+  const guard = new DiskGuard(
+    [
+      {
+        path: file,
+        maxBytes: config.resultMaxBytes,
+        failure: (bytes) =>
+          permanent(RunnerReason.ResultTooLarge, `the result passed FERRY_RESULT_MAX_BYTES (${formatBytes(config.resultMaxBytes)}) while it was written (${formatBytes(bytes)}); select fewer rows or columns`),
+      },
+      {
+        path: folder.file('spill'),
+        maxBytes: config.duckdbTempMaxBytes,
+        failure: (bytes) =>
+          permanent(RunnerReason.DiskLimitExceeded, `the query spilled ${formatBytes(bytes)} to disk, past FERRY_DUCKDB_TEMP_MAX_BYTES (${formatBytes(config.duckdbTempMaxBytes)})`),
+      },
+    ],
+    () => session.interrupt(),
+  );
+  try {
+    const rows = await session.copyResult(params.sql, params.outputFormat, file);
+    if (guard.failure !== undefined) throw guard.failure;
+    return rows;
+  } catch (error) {
+    throw guard.failure ?? error;
+  } finally {
+    guard.stop();
   }
 }
 

@@ -1,7 +1,7 @@
 import { classifyDuckDbError } from './duckdb-error.classifier.js';
 import { permanent } from '../runner.failure.js';
 
-const context = { memoryLimit: '1GB' };
+const context = { memoryLimit: '1GB', tempMaxBytes: 2 * 1024 ** 3 };
 
 describe('classifyDuckDbError', () => {
   it.each([
@@ -11,7 +11,9 @@ describe('classifyDuckDbError', () => {
     ["Conversion Error: Could not convert string 'a' to INT32", 2, 'SqlError'],
     ['Permission Error: Cannot access file "/etc/passwd"', 2, 'SqlError'],
     ['Out of Memory Error: failed to allocate data of size 16.0 MiB', 2, 'OutOfMemory'],
-    ['IO Error: Could not write file "spill/x": No space left on device', 75, 'StorageError'],
+    ['IO Error: Could not write file "spill/x": No space left on device', 75, 'DiskLimitExceeded'],
+    ['IO Error: Could not read file "spill/x": Input/output error', 75, 'StorageError'],
+    ["Out of Memory Error: failed to offload data block of size 256.0 KiB (1.9 GiB/1.9 GiB used).\nThis limit was set by the 'max_temp_directory_size' setting.", 2, 'DiskLimitExceeded'],
     ['INTERNAL Error: Attempted to access index 3', 1, 'EngineError'],
     ['something unexpected', 2, 'SqlError'],
   ])('%s → exit %i, %s', (message, exitCode, reason) => {

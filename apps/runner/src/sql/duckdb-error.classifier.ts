@@ -1,13 +1,34 @@
 import { UNKNOWN_FAILURE_EXIT, errorMessage, permanent, RunnerFailure, RunnerReason, transient } from '../runner.failure.js';
+import { formatBytes } from '../support/size-limit.js';
+
+/** The limits a DuckDB failure is explained against. */
+export interface DiskAndMemory {
+  /** FERRY_DUCKDB_MEMORY_LIMIT, as configured. */
+  readonly memoryLimit: string;
+  /** FERRY_DUCKDB_TEMP_MAX_BYTES. */
+  readonly tempMaxBytes: number;
+}
 
 /**
  * Maps a DuckDB error to an exit code and reason by its type prefix ("Binder Error: …").
  * Most are the query's or the data's fault and would fail again the same way: permanent.
  */
-export function classifyDuckDbError(error: unknown, context: { readonly memoryLimit: string; readonly source?: string }): RunnerFailure {
+export function classifyDuckDbError(error: unknown, context: DiskAndMemory & { readonly source?: string }): RunnerFailure {
   if (error instanceof RunnerFailure) return error;
   const message = errorMessage(error);
   const type = /^([A-Za-z ]+?) Error:/.exec(message)?.[1]?.toLowerCase() ?? '';
+  if (type === 'out of memory' && message.includes('max_temp_directory_size')) {
+    // Permanent: the same query spills as much again.
+    return permanent(
+      RunnerReason.DiskLimitExceeded,
+      `the query spills more than FERRY_DUCKDB_TEMP_MAX_BYTES (${formatBytes(context.tempMaxBytes)}) to disk: ${firstLine(message)}`,
+      error,
+    );
+  }
+  if (/No space left on device/i.test(message)) {
+    // The disk is full, maybe by others: a retry elsewhere or later may pass.
+    return transient(RunnerReason.DiskLimitExceeded, `the job's disk is full: ${firstLine(message)}`, error);
+  }
   if (type === 'out of memory') {
     // Permanent: a retry runs the same query on the same data under the same limit.
     return permanent(

@@ -24,7 +24,7 @@ describe('DuckDB lockdown', () => {
   });
 
   async function withLocked(body: (run: (sql: string) => Promise<unknown>) => Promise<void>): Promise<void> {
-    const { instance, connection } = await openLockedDatabase({ workDir, threads: 1, memoryLimit: '256MB' });
+    const { instance, connection } = await openLockedDatabase({ workDir, threads: 1, memoryLimit: '256MB', tempMaxBytes: 1024 ** 3 });
     try {
       await body(async (sql) => (await connection.run(sql)).getRowObjectsJson());
     } finally {
@@ -45,7 +45,7 @@ describe('DuckDB lockdown', () => {
   });
 
   it('spills to the work folder instead of running out of memory', async () => {
-    const { instance, connection } = await openLockedDatabase({ workDir, threads: 1, memoryLimit: '32MB' });
+    const { instance, connection } = await openLockedDatabase({ workDir, threads: 1, memoryLimit: '32MB', tempMaxBytes: 1024 ** 3 });
     let spillFiles = 0;
     const watch = setInterval(() => {
       if (existsSync(join(workDir, 'spill'))) spillFiles = Math.max(spillFiles, readdirSync(join(workDir, 'spill')).length);
@@ -61,6 +61,18 @@ describe('DuckDB lockdown', () => {
       instance.closeSync();
     }
     expect(spillFiles).toBeGreaterThan(0);
+  });
+
+  it('sets its spill bound before the lock, where the SQL cannot raise it', async () => {
+    const { instance, connection } = await openLockedDatabase({ workDir, threads: 1, memoryLimit: '32MB', tempMaxBytes: 1024 ** 2 });
+    try {
+      const read = async (): Promise<unknown> => (await connection.run("SELECT current_setting('max_temp_directory_size') AS bound")).getRowObjectsJson();
+      expect(await read()).toEqual([{ bound: '1.0 MiB' }]);
+      await expect(connection.run("SET max_temp_directory_size = '100GiB'")).rejects.toThrow(/locked/);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 
   it.each([
@@ -108,7 +120,7 @@ describe('SqlSession', () => {
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'ferry-duckdb-session-'));
     await writeFile(join(workDir, 'sales.csv'), 'region,amount\nnorth,10\nsouth,5\nnorth,7\n');
-    session = await SqlSession.open({ workDir, threads: 1, memoryLimit: '256MB' });
+    session = await SqlSession.open({ workDir, threads: 1, memoryLimit: '256MB', tempMaxBytes: 1024 ** 3 });
     await session.registerView('sales', 'csv', join(workDir, 'sales.csv'));
   });
   afterAll(async () => {

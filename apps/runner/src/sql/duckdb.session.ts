@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import type { DataFormat } from '../result/data-format.js';
 import { errorMessage, permanent, RunnerReason } from '../runner.failure.js';
-import { classifyDuckDbError } from './duckdb-error.classifier.js';
+import { classifyDuckDbError, type DiskAndMemory } from './duckdb-error.classifier.js';
 import { copyStatement, createViewStatement, lockdownStatements } from './sql-text.js';
 
 export interface SqlSessionOptions {
@@ -10,6 +10,8 @@ export interface SqlSessionOptions {
   readonly workDir: string;
   readonly threads: number;
   readonly memoryLimit: string;
+  /** Bytes it may spill into `workDir/spill` (`max_temp_directory_size`), set before the lock. */
+  readonly tempMaxBytes: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export async function openLockedDatabase(options: SqlSessionOptions): Promise<{ 
     threads: String(options.threads),
     memory_limit: options.memoryLimit,
     temp_directory: join(options.workDir, 'spill'),
+    // DuckDB's default is 90% of the free disk: one job could fill the node.
+    max_temp_directory_size: `${options.tempMaxBytes}B`,
   });
   const connection = await instance.connect();
   try {
@@ -44,12 +48,12 @@ export class SqlSession {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    private readonly memoryLimit: string,
+    private readonly limits: DiskAndMemory,
   ) {}
 
   static async open(options: SqlSessionOptions): Promise<SqlSession> {
     const { instance, connection } = await openLockedDatabase(options);
-    return new SqlSession(instance, connection, options.memoryLimit);
+    return new SqlSession(instance, connection, { memoryLimit: options.memoryLimit, tempMaxBytes: options.tempMaxBytes });
   }
 
   /** Registered after the lockdown: the views read the temp folder under the same rules as the user's SQL. */
@@ -57,7 +61,7 @@ export class SqlSession {
     try {
       await this.connection.run(createViewStatement(name, format, path));
     } catch (error) {
-      throw classifyDuckDbError(error, { memoryLimit: this.memoryLimit, source: name });
+      throw classifyDuckDbError(error, { ...this.limits, source: name });
     }
   }
 
@@ -81,7 +85,7 @@ export class SqlSession {
       type = prepared.statementType;
       prepared.destroySync();
     } catch (error) {
-      throw classifyDuckDbError(error, { memoryLimit: this.memoryLimit });
+      throw classifyDuckDbError(error, this.limits);
     }
     if (type !== StatementType.SELECT) {
       throw permanent(RunnerReason.InvalidSql, `sql must be a read-only SELECT, not a ${StatementType[type]} statement`);
@@ -98,7 +102,7 @@ export class SqlSession {
       const result = await this.connection.run(statement);
       return result.rowsChanged;
     } catch (error) {
-      throw classifyDuckDbError(error, { memoryLimit: this.memoryLimit });
+      throw classifyDuckDbError(error, this.limits);
     }
   }
 
