@@ -27,7 +27,7 @@ export const REGENERATE_COMMAND = 'node scripts/k8s-manifests.ts';
 export interface Manifest {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> };
   readonly [field: string]: unknown;
 }
 

@@ -38,10 +38,14 @@ describe.each(VALUE_SETS)('chart with %s', (_name, args) => {
     expect(outcome.code).toBe(0);
   });
 
-  it('renders only namespaced resources, each with its namespace set', async () => {
+  it('renders only namespaced resources, each with its namespace set, besides the jobs namespace it creates', async () => {
     const manifests = await renderChart(tools.helm, args);
     expect(manifests.length).toBeGreaterThan(10);
-    for (const manifest of manifests) {
+    const created = manifests.filter((manifest) => manifest.kind === 'Namespace');
+    expect(created).toHaveLength(1);
+    expect(created[0]?.metadata.name).toMatch(/-jobs$/);
+    expect(created[0]?.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    for (const manifest of manifests.filter((each) => each.kind !== 'Namespace')) {
       expect(CLUSTER_SCOPED.has(manifest.kind), `${manifest.kind}/${manifest.metadata.name}`).toBe(false);
       expect(manifest.metadata.namespace, `${manifest.kind}/${manifest.metadata.name} has no namespace`).toMatch(/^[a-z0-9-]+$/);
     }
@@ -178,7 +182,11 @@ describe('NOTES.txt', () => {
     expect(notes).not.toContain('WARNING');
   });
 
-  it('warns about a jobs namespace to label, a missing monitoring API and a NATS without a volume', async () => {
+  it('warns about jobs beside the release\'s Secrets, a missing monitoring API and a NATS without a volume; names a jobs namespace to label', async () => {
+    const beside = await renderNotes(tools.helm, ['--set', 'jobs.namespace=ferry']);
+    expect(beside).toContain('WARNING: Jobs run in the release namespace ferry, beside its Secrets');
+    const existing = await renderNotes(tools.helm, ['--set', 'jobs.createNamespace=false']);
+    expect(existing).toContain('kubectl label namespace ferry-jobs pod-security.kubernetes.io/enforce=restricted');
     const notes = await renderNotes(tools.helm, [
       '--set',
       'jobs.namespace=ferry-jobs',
@@ -187,7 +195,7 @@ describe('NOTES.txt', () => {
       '--set',
       'nats.embedded.persistence.enabled=false',
     ]);
-    expect(notes).toContain('kubectl label namespace ferry-jobs pod-security.kubernetes.io/enforce=restricted');
+    expect(notes).not.toContain('kubectl label namespace');
     expect(notes).toContain('no monitoring.coreos.com/v1 API');
     expect(notes).toContain('nats.embedded.persistence.enabled=false');
   });

@@ -15,8 +15,9 @@ const CONTROLLER_PODS = { ...GATEWAY_PODS, 'app.kubernetes.io/component': 'contr
 
 describe('RBAC', () => {
   it.each([
-    ['the release namespace', [], 'ferry'],
-    ['a separate jobs namespace', ['--set', 'jobs.namespace=ferry-jobs'], 'ferry-jobs'],
+    ['its own namespace (the default)', [], 'ferry-jobs'],
+    ['a namespace named for them', ['--set', 'jobs.namespace=etl-jobs'], 'etl-jobs'],
+    ['the release namespace', ['--set', 'jobs.namespace=ferry'], 'ferry'],
   ])('the controller may touch Jobs, Pods and logs in %s, nothing else', async (_where, args, jobsNamespace) => {
     const manifests = await renderChart(tools.helm, args);
     const roles = manifests.filter((manifest) => manifest.kind === 'Role' || manifest.kind === 'ClusterRole');
@@ -49,8 +50,30 @@ describe('RBAC', () => {
   });
 });
 
+describe('the jobs namespace', () => {
+  it('is created under Pod Security restricted, with a ResourceQuota and a LimitRange that fills in what a pipeline leaves out', async () => {
+    const manifests = await renderChart(tools.helm);
+    const namespace = find(manifests, 'Namespace', 'ferry-jobs');
+    expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const quota = find(manifests, 'ResourceQuota', 'ferry-jobs');
+    expect(quota.metadata.namespace).toBe('ferry-jobs');
+    expect((quota['spec'] as { hard: Record<string, string> }).hard).toMatchObject({ pods: '100', 'limits.ephemeral-storage': '400Gi' });
+    const limits = find(manifests, 'LimitRange', 'ferry-jobs');
+    expect(limits['spec']).toEqual({
+      limits: [{ type: 'Container', defaultRequest: { cpu: '50m', memory: '128Mi' }, default: { memory: '2Gi' }, max: { memory: '32Gi' } }],
+    });
+  });
+
+  it('is not created when it exists already, or is the release namespace', async () => {
+    for (const args of [['--set', 'jobs.createNamespace=false'], ['--set', 'jobs.namespace=ferry']]) {
+      const manifests = await renderChart(tools.helm, args);
+      expect(manifests.filter((manifest: Manifest) => manifest.kind === 'Namespace')).toEqual([]);
+    }
+  });
+});
+
 describe('NetworkPolicies', () => {
-  it('let job pods reach DNS, the gateway on 8080 and addresses outside the cluster, and nothing reach them', async () => {
+  it('let job pods reach DNS, the gateway on 8080 and addresses outside the cluster on the source ports, and nothing reach them', async () => {
     const manifests = await renderChart(tools.helm, ['--set', 'jobs.namespace=ferry-jobs']);
     const jobs = find(manifests, 'NetworkPolicy', 'ferry-jobs');
     expect(jobs.metadata.namespace).toBe('ferry-jobs');
@@ -74,7 +97,10 @@ describe('NetworkPolicies', () => {
       to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ferry' } }, podSelector: { matchLabels: GATEWAY_PODS } }],
       ports: [{ port: 8080, protocol: 'TCP' }],
     });
-    expect(outside?.ports).toBeUndefined();
+    expect(outside?.ports).toEqual([
+      { port: 80, protocol: 'TCP' },
+      { port: 443, protocol: 'TCP' },
+    ]);
     expect(outside?.to).toEqual([
       { ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] } },
       { ipBlock: { cidr: '::/0', except: ['fe80::/10', 'fd00:ec2::254/128', 'fc00::/7'] } },

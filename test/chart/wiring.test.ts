@@ -100,7 +100,7 @@ describe('environment', () => {
     expect(find(manifests, 'Service', 'ferry-gateway')['spec']).toMatchObject({
       ports: [{ name: 'http', port: 8080, targetPort: 'http' }],
     });
-    expect(value('FERRY_JOBS_NAMESPACE')).toBe('ferry-jobs');
+    expect(value('FERRY_JOBS_NAMESPACE')).toBe('etl-jobs');
     expect(value('FERRY_RUNNER_IMAGE')).toBe(controller.image);
     expect(controller.image).toBe(
       'registry.example.com/ferry/ferry@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0',
@@ -108,7 +108,7 @@ describe('environment', () => {
     expect(value('FERRY_RUNNER_SERVICE_ACCOUNT')).toBe('ferry-runner');
     expect(value('FERRY_RUNNER_CONTAINER_COMMAND')).toBe('["node","/app/apps/runner/dist/main.js"]');
     expect(value('FERRY_RUNNER_UID')).toBe('10001');
-    expect(find(manifests, 'ServiceAccount', 'ferry-runner').metadata.namespace).toBe('ferry-jobs');
+    expect(find(manifests, 'ServiceAccount', 'ferry-runner').metadata.namespace).toBe('etl-jobs');
     expect(value('FERRY_JOB_TTL_SECONDS')).toBe('3600');
     expect(value('FERRY_SOURCE_ALLOW_LOOPBACK')).toBe('false');
     expect(variables.get('POD_NAMESPACE')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });

@@ -151,7 +151,8 @@ describe.skipIf(!enabled)('Ferry on the local control plane (real API server, Jo
       const text = await readFile(template, 'utf8');
       expect(text).toMatch(/^spec:$/m);
       await writeFile(template, text.replace(/^spec:$/m, 'spec:\n  replicaz: 1'));
-      const refused = await helm(tools.helm, ['install', 'planted', planted, ...chartArgs(cluster.adminKubeconfig), '--set', 'fullnameOverride=planted']);
+      // A second release into the same jobs namespace: the first one made it.
+      const refused = await helm(tools.helm, ['install', 'planted', planted, ...chartArgs(cluster.adminKubeconfig), '--set', 'fullnameOverride=planted', '--set', 'jobs.createNamespace=false']);
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(/replicaz/);
       console.log(`[ferry-on-cluster] planted unknown field: ${refused.stderr.trim().split('\n').at(-1) ?? ''}`);

@@ -30,6 +30,7 @@ const enabled = process.env['FERRY_TEST_K8S_NODE'] === '1';
 const log = (line: string): void => console.log(`[ferry-on-node] ${line}`);
 const RELEASE = 'ferry';
 const NAMESPACE = 'ferry';
+/** The chart's default jobs namespace for release namespace `ferry`: it creates it. */
 const JOBS_NAMESPACE = 'ferry-jobs';
 const PSA = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
@@ -61,41 +62,46 @@ const DISK_HOG = {
 };
 
 /**
- * A container pipeline of the Ferry image that tries a TCP connection to NATS, the API server and
- * the gateway's upload port, once a second for PROBE_ROUNDS seconds, and prints what happened to
- * each, one line a round (the NetworkPolicy case). Rounds, because a policy engine applies a new
- * pod's rules a moment after the pod starts: the first round can pass before them.
+ * A container pipeline of the Ferry image that tries a TCP connection to each target (NATS, the API
+ * server, the gateway's upload port, and two servers outside the cluster: one on a port the job
+ * policy allows, one on a port it does not), once a second for PROBE_ROUNDS seconds, and prints
+ * what happened to each, one line a round (the NetworkPolicy case). Rounds, because a policy engine
+ * applies a new pod's rules a moment after the pod starts: the first round can pass before them.
  */
-const PROBE_TARGETS = {
-  nats: ['ferry-nats.ferry.svc.cluster.local', 4222],
-  apiserver: ['kubernetes.default.svc.cluster.local', 443],
-  gateway: ['ferry-gateway.ferry.svc.cluster.local', 8080],
-} as const;
 const PROBE_ROUNDS = 8;
-const PROBE = {
-  name: 'probe',
-  kind: 'container',
-  description: 'Tries a TCP connection to each of NATS, the API server and the gateway, once a second; prints what happened.',
-  image: 'ferry:0.1.0',
-  command: ['node', '-e', [
-    "const net = require('node:net');",
-    `const targets = ${JSON.stringify(PROBE_TARGETS)};`,
-    'const probe = ([name, [host, port]]) => new Promise((resolve) => {',
-    '  const socket = net.connect({ host, port, timeout: 900 });',
-    "  socket.on('connect', () => { socket.destroy(); resolve(`${name}=open`); });",
-    "  socket.on('timeout', () => { socket.destroy(); resolve(`${name}=timeout`); });",
-    "  socket.on('error', (error) => resolve(`${name}=${error.code}`));",
-    '});',
-    `(async () => { for (let round = 1; round <= ${PROBE_ROUNDS}; round += 1) {`,
-    '  const started = Date.now();',
-    "  console.log(`probe ${round} ${(await Promise.all(Object.entries(targets).map(probe))).join(' ')}`);",
-    '  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));',
-    '} })();',
-  ].join('\n')],
-  args: [],
-  paramsSchema: { type: 'object', additionalProperties: false },
-  defaults: { timeoutSeconds: 60, maxAttempts: 1 },
-};
+function probePipeline(outside: { allowedPort: number; blockedPort: number }) {
+  const targets = {
+    nats: ['ferry-nats.ferry.svc.cluster.local', 4222],
+    apiserver: ['kubernetes.default.svc.cluster.local', 443],
+    gateway: ['ferry-gateway.ferry.svc.cluster.local', 8080],
+    outside: [OUTSIDE_IP, outside.allowedPort],
+    blocked: [OUTSIDE_IP, outside.blockedPort],
+  };
+  return {
+    name: 'probe',
+    kind: 'container',
+    description: 'Tries a TCP connection to each target once a second; prints what happened.',
+    image: 'ferry:0.1.0',
+    command: ['node', '-e', [
+      "const net = require('node:net');",
+      `const targets = ${JSON.stringify(targets)};`,
+      'const probe = ([name, [host, port]]) => new Promise((resolve) => {',
+      '  const socket = net.connect({ host, port, timeout: 900 });',
+      "  socket.on('connect', () => { socket.destroy(); resolve(`${name}=open`); });",
+      "  socket.on('timeout', () => { socket.destroy(); resolve(`${name}=timeout`); });",
+      "  socket.on('error', (error) => resolve(`${name}=${error.code}`));",
+      '});',
+      `(async () => { for (let round = 1; round <= ${PROBE_ROUNDS}; round += 1) {`,
+      '  const started = Date.now();',
+      "  console.log(`probe ${round} ${(await Promise.all(Object.entries(targets).map(probe))).join(' ')}`);",
+      '  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));',
+      '} })();',
+    ].join('\n')],
+    args: [],
+    paramsSchema: { type: 'object', additionalProperties: false },
+    defaults: { timeoutSeconds: 60, maxAttempts: 1 },
+  };
+}
 
 const SCALE_IN_WINDOW_SECONDS = 30;
 
@@ -114,6 +120,7 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
   let natsToken: string;
   let natsUrl: string;
   let fixture: HttpFixture;
+  let blocked: HttpFixture;
   let installOutput: string;
   let workDir: string;
 
@@ -142,7 +149,13 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     const admin = client(cluster.adminKubeconfig);
     core = admin.makeApiClient(CoreV1Api);
     batch = admin.makeApiClient(BatchV1Api);
-    for (const name of [NAMESPACE, JOBS_NAMESPACE]) await core.createNamespace({ body: { metadata: { name, labels: PSA } } });
+    // The jobs namespace is the chart's to create (jobs.createNamespace, Pod Security restricted).
+    await core.createNamespace({ body: { metadata: { name: NAMESPACE, labels: PSA } } });
+    // Sources outside the cluster: the sales CSV on a port the job policy is told to allow, as an
+    // operator adds a source's port to networkPolicy.jobs.egressPorts; another server on a port it is not.
+    fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: toCsv(sales) } }, OUTSIDE_IP);
+    blocked = await HttpFixture.start({}, OUTSIDE_IP);
+    const portOf = (server: HttpFixture): number => Number(new URL(server.url).port);
 
     // The chart's defaults and catalog, plus hog and probe; what differs is for this node: the NATS
     // image (built here), the DNS address job pods may query, and a shorter HPA scale-in window.
@@ -150,14 +163,16 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     const chartValues = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8')) as { pipelines: unknown[] };
     const valuesFile = join(workDir, 'values.yaml');
     await writeFile(valuesFile, stringify({
-      jobs: { namespace: JOBS_NAMESPACE },
       nats: { embedded: { image: { repository: node.images.nats.name.split(':')[0], tag: node.images.nats.name.split(':')[1] } } },
       // Kubernetes' default waits 5 minutes below target before scaling in; the HPA case waits 30 s.
       gateway: { autoscaling: { behavior: { scaleDown: { stabilizationWindowSeconds: SCALE_IN_WINDOW_SECONDS } } } },
-      pipelines: [...chartValues.pipelines, HOG, DISK_HOG, PROBE],
+      pipelines: [...chartValues.pipelines, HOG, DISK_HOG, probePipeline({ allowedPort: portOf(fixture), blockedPort: portOf(blocked) })],
       // The node's DNS is CoreDNS on the bridge address, not a kube-dns pod: job pods may query it
       // there, as with NodeLocal DNSCache (values.yaml says so for networkPolicy.dns).
-      networkPolicy: { dns: [{ ipBlock: { cidr: `${node.dnsAddress}/32` } }] },
+      networkPolicy: {
+        dns: [{ ipBlock: { cidr: `${node.dnsAddress}/32` } }],
+        jobs: { egressPorts: [{ port: 80, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }, { port: portOf(fixture), protocol: 'TCP' }] },
+      },
     }));
     const installStarted = Date.now();
     const installed = await helm(helmBinary, ['install', RELEASE, CHART_DIR, '--kubeconfig', cluster.adminKubeconfig, '--namespace', NAMESPACE, '--values', valuesFile, '--wait', '--timeout', '10m']);
@@ -175,11 +190,11 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     natsToken = Buffer.from((await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${RELEASE}-nats-auth` })).data?.['token'] ?? '', 'base64').toString();
     const nats = await core.readNamespacedService({ namespace: NAMESPACE, name: `${RELEASE}-nats` });
     natsUrl = `nats://${nats.spec?.clusterIP}:4222`;
-    fixture = await HttpFixture.start({ '/sales.csv': { contentType: 'text/csv', body: toCsv(sales) } }, OUTSIDE_IP);
   }, 30 * 60_000);
 
   afterAll(async () => {
     await fixture?.stop();
+    await blocked?.stop();
     await cluster?.stop();
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
   }, 180_000);
@@ -412,8 +427,8 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     log(`HPA scale-in: back to ${back.status?.currentReplicas} replicas ${seconds(loadEnded)} after the load ended (scale-down window ${SCALE_IN_WINDOW_SECONDS} s); scale-out took ${(scaledOutAfter / 1000).toFixed(1)} s`);
   }, 900_000);
 
-  it('NetworkPolicies enforced (kube-router): a job pod reaches the gateway\'s upload port, not NATS or the API server; with the policies off it reaches all three', async () => {
-    /** The probe's rounds, first to last, each `nats=… apiserver=… gateway=…`. */
+  it('NetworkPolicies enforced (kube-router): a job pod reaches the gateway\'s upload port and an outside source\'s port, not NATS, the API server or another outside port; with the policies off it reaches all', async () => {
+    /** The probe's rounds, first to last, each `nats=… apiserver=… gateway=… outside=… blocked=…`. */
     const probe = async (): Promise<string[]> => {
       const id = await submit({ pipeline: 'probe', params: {} });
       expect(await finalOf(id)).toMatchObject({ state: 'succeeded' });
@@ -425,8 +440,10 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
     expect(await policies()).toBeGreaterThan(0);
     const enforced = await probe();
     log(`NetworkPolicies on, the probe's rounds:\n  ${enforced.join('\n  ')}`);
-    // Once kube-router has the pod's rules: NATS and the API server refused, the upload port open.
-    expect(enforced.at(-1)).toMatch(/^nats=(timeout|ECONNREFUSED|EHOSTUNREACH) apiserver=(timeout|ECONNREFUSED|EHOSTUNREACH) gateway=open$/);
+    // Once kube-router has the pod's rules: NATS, the API server and an outside port not in
+    // networkPolicy.jobs.egressPorts refused; the upload port and the source's port open.
+    const refused = '(timeout|ECONNREFUSED|EHOSTUNREACH)';
+    expect(enforced.at(-1)).toMatch(new RegExp(`^nats=${refused} apiserver=${refused} gateway=open outside=open blocked=${refused}$`));
 
     const upgrade = (enabled: boolean): Promise<unknown> => helm(helmBinary, ['upgrade', RELEASE, CHART_DIR, '--kubeconfig', cluster!.adminKubeconfig, '--namespace', NAMESPACE,
       '--reuse-values', '--set', `networkPolicy.enabled=${enabled}`, '--wait', '--timeout', '5m']).then((outcome) => {
@@ -437,7 +454,7 @@ describe.skipIf(!enabled)('Ferry installed with helm on the real node (its image
       expect(await policies()).toBe(0);
       const open = await probe();
       log(`NetworkPolicies off, the probe's rounds:\n  ${open.join('\n  ')}`);
-      expect(new Set(open)).toEqual(new Set(['nats=open apiserver=open gateway=open']));
+      expect(new Set(open)).toEqual(new Set(['nats=open apiserver=open gateway=open outside=open blocked=open']));
     } finally {
       await upgrade(true);
     }

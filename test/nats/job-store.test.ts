@@ -67,6 +67,24 @@ describe('ensureTopology', () => {
     expect((await after.jsm.streams.info(`OBJ_${DEFAULT_TOPOLOGY.resultsBucket}`)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.results);
   });
 
+  it('refuses to lower a bound below what a store that refuses writes holds, naming the setting, and changes nothing', async () => {
+    const server = await TestNats.start();
+    const client = await connect({ servers: server.url });
+    try {
+      const roomy = { ...DEFAULT_TOPOLOGY, maxBytes: { ...DEFAULT_TOPOLOGY.maxBytes, jobs: 4 * 1024 ** 2 } };
+      const handles = await ensureTopology(client, roomy);
+      for (let index = 0; index < 20; index += 1) await handles.jobs.put(`acme.filler-${index}`, new Uint8Array(100_000));
+      const tight = { ...roomy, maxBytes: { ...roomy.maxBytes, jobs: 1024 ** 2 } };
+      await expect(ensureTopology(client, tight)).rejects.toThrow(/KV_ferry-jobs holds \d+ bytes, more than the 1048576 FERRY_NATS_STORE_BYTES gives it/);
+      const info = await handles.jsm.streams.info(kvStreamName(DEFAULT_TOPOLOGY.jobsBucket));
+      expect(info.config.max_bytes).toBe(4 * 1024 ** 2);
+      expect(info.state.messages).toBe(20);
+    } finally {
+      await client.drain();
+      await server.dispose();
+    }
+  });
+
   it('bounds every stream and bucket: the reserved bytes are the configured store', async () => {
     const handles = await ensureTopology(connection, DEFAULT_TOPOLOGY);
     let total = 0;

@@ -58,7 +58,7 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* The namespace Jobs run in (FERRY_JOBS_NAMESPACE). */}}
 {{- define "ferry.jobsNamespace" -}}
-{{- default .Release.Namespace .Values.jobs.namespace -}}
+{{- default (printf "%s-jobs" .Release.Namespace) .Values.jobs.namespace -}}
 {{- end -}}
 
 {{/* The Ferry image: repository:tag, or repository@digest when a digest is set. */}}

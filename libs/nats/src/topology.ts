@@ -10,6 +10,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type StreamConfig,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
@@ -101,29 +102,43 @@ async function ensureStream(jsm: JetStreamManager, config: FerryStreamConfig): P
   // the stream's max_bytes were not reserved yet, and so is an update (nats-server#3321). With the
   // chart's max_file_store, either would refuse an unchanged FERRY_LOGS; so an existing stream is
   // updated only when a setting of Ferry's differs.
-  let current = await streamConfig(jsm, config.name);
+  let current = await streamInfo(jsm, config.name);
   if (current === undefined) {
     try {
       await jsm.streams.add(full);
       return;
     } catch (error) {
       // Another replica created it meanwhile (its add won; this one is refused as above).
-      current = error instanceof JetStreamApiError ? await streamConfig(jsm, config.name) : undefined;
+      current = error instanceof JetStreamApiError ? await streamInfo(jsm, config.name) : undefined;
       if (current === undefined) throw error;
     }
   }
-  if (!differs(current, full)) return;
+  if (!differs(current.config, full)) return;
+  if (config.discard === DiscardPolicy.New) assertBoundHolds(current, config.max_bytes);
   const { name: _name, ...update } = full;
   await jsm.streams.update(config.name, update);
 }
 
-async function streamConfig(jsm: JetStreamManager, name: string): Promise<StreamConfig | undefined> {
+async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
-    return (await jsm.streams.info(name)).config;
+    return await jsm.streams.info(name);
   } catch (error) {
     if (isStreamNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Lowering the `max_bytes` of a store that refuses rather than rotates (discard new) below what it
+ * holds would make the server drop its oldest messages: acknowledged records. Refused, naming the
+ * setting.
+ */
+function assertBoundHolds(info: StreamInfo, maxBytes: number): void {
+  if (info.state.bytes <= maxBytes) return;
+  throw new Error(
+    `${info.config.name} holds ${info.state.bytes} bytes, more than the ${maxBytes} FERRY_NATS_STORE_BYTES gives it; ` +
+      'raise FERRY_NATS_STORE_BYTES (lowering it would drop stored jobs or results)',
+  );
 }
 
 /** Whether `existing` differs from `wanted` in a setting `wanted` names. */
@@ -189,7 +204,7 @@ class BucketDeclarer {
 
   /** The new bucket, or `undefined` when it existed (its limits now the declared ones). */
   private async createIfMissing<T>(stream: string, limits: BucketLimits, create: () => Promise<T>): Promise<T | undefined> {
-    if ((await streamConfig(this.jsm, stream)) === undefined) {
+    if ((await streamInfo(this.jsm, stream)) === undefined) {
       try {
         return await create();
       } catch (error) {
@@ -197,10 +212,12 @@ class BucketDeclarer {
         if (!(error instanceof JetStreamApiError)) throw error;
       }
     }
-    const current = await streamConfig(this.jsm, stream);
-    if (current === undefined) throw new Error(`stream ${stream} vanished while it was declared`);
+    const info = await streamInfo(this.jsm, stream);
+    if (info === undefined) throw new Error(`stream ${stream} vanished while it was declared`);
     const wanted: Partial<StreamConfig> = { max_bytes: limits.maxBytes, max_age: nanos((limits.maxAgeSeconds ?? 0) * 1000) };
-    if (differs(current, wanted)) await this.jsm.streams.update(stream, { ...current, ...wanted });
+    if (!differs(info.config, wanted)) return undefined;
+    assertBoundHolds(info, limits.maxBytes);
+    await this.jsm.streams.update(stream, { ...info.config, ...wanted });
     return undefined;
   }
 }

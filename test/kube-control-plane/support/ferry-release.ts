@@ -27,7 +27,8 @@ export function chartArgs(kubeconfig: string): string[] {
 
 export async function installFerryRelease(cluster: RunningCluster, helmBinary: string, chartDir: string = CHART_DIR): Promise<FerryRelease> {
   const core = client(cluster.adminKubeconfig).makeApiClient(CoreV1Api);
-  for (const name of [RELEASE_NAMESPACE, JOBS_NAMESPACE]) await core.createNamespace({ body: { metadata: { name, labels: PSA } } });
+  // The jobs namespace is the chart's to create (jobs.createNamespace), under Pod Security restricted.
+  await core.createNamespace({ body: { metadata: { name: RELEASE_NAMESPACE, labels: PSA } } });
   const installed = await helm(helmBinary, ['install', 'ferry', chartDir, ...chartArgs(cluster.adminKubeconfig)]);
   if (installed.code !== 0) throw new Error(`helm install failed (${installed.code}):\n${installed.stderr}`);
   const controllerKubeconfig = await cluster.serviceAccountKubeconfig(RELEASE_NAMESPACE, 'ferry-controller');
