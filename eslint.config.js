@@ -23,10 +23,12 @@ export default tseslint.config(
           depConstraints: [
             // contracts import nothing of the project.
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:none'] },
+            // The source policy (which addresses a source may use) imports only node:net.
+            { sourceTag: 'type:policy', onlyDependOnLibsWithTags: ['type:none'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'] },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:policy'] },
             { sourceTag: 'type:executor', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:domain', 'type:executor'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:domain', 'type:executor'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:domain', 'type:executor', 'type:policy'] },
             // The gateway and the runner never touch Kubernetes, neither its client nor Ferry's Kubernetes code.
             { sourceTag: 'scope:gateway', notDependOnLibsWithTags: ['scope:kubernetes'], bannedExternalImports: KUBERNETES_CLIENT },
             { sourceTag: 'scope:runner', notDependOnLibsWithTags: ['scope:kubernetes'], bannedExternalImports: KUBERNETES_CLIENT },

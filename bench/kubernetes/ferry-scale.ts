@@ -3,7 +3,7 @@
 // process runs). Reports jobs/s from the first submit to the last `succeeded`, the controller's own
 // API requests per job by verb and resource (from the audit log, filtered by its ServiceAccount), and
 // its CPU time and peak memory. kube-controller-manager runs with client QPS 1000 / burst 2000 and
-// 50 concurrent Job syncs (scripts/k8s-cluster.ts), so the Job controller is not the bottleneck.
+// 50 concurrent Job syncs (scripts/k8s-cluster/control-plane.ts), so the Job controller is not the bottleneck.
 //
 //   npm run bench:k8s [-- --jobs 2000 --concurrency 32 --nodes 4]
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ import { inClosedLoops } from '../lib/closed-loops.ts';
 import { cpuSeconds, readMemory } from '../lib/proc.ts';
 import { quantile } from '../lib/stats.ts';
 import { connect } from '@nats-io/transport-node';
-import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 import { ensureK8sTools } from '../../scripts/k8s-tools.ts';
 import { checkJobs } from '../../test/support/checker.ts';
 import { FerrySystem } from '../../test/support/system.ts';

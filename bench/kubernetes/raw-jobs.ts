@@ -6,7 +6,7 @@
 import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { inClosedLoops } from '../lib/closed-loops.ts';
 import { cpuSeconds } from '../lib/proc.ts';
-import { startCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 
 const total = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 20);

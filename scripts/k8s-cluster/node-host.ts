@@ -104,7 +104,7 @@ async function claimAlive(claim: HostClaim): Promise<boolean> {
 export async function claimHost(nodeDir: string, detached: boolean, log: Log): Promise<HostClaim> {
   const previous = await readClaim();
   if (previous !== undefined) {
-    if (await claimAlive(previous)) throw new Error(`a real node is already running (state in ${previous.nodeDir}, claim ${CLAIM}); stop it first (\`node scripts/k8s-cluster.ts down\`)`);
+    if (await claimAlive(previous)) throw new Error(`a real node is already running (state in ${previous.nodeDir}, claim ${CLAIM}); stop it first (\`npm run k8s:down\`)`);
     log(`cleaning up after a real node that was not stopped (state in ${previous.nodeDir})`);
     await cleanUpHost(previous, undefined, log);
   }

@@ -5,7 +5,7 @@
 // Runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/kube-control-plane
 import { AuthorizationV1Api, BatchV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 import { CHART_DIR, podTemplates, RELEASE_NAME, renderChart, VALUE_SETS, type Manifest } from '../chart/support/chart.ts';
 import { k8sTools, TOOLS_TIMEOUT_MS } from '../chart/support/tools.ts';
 import { apiError, strictObjects, type StrictObjects } from './support/strict-objects.ts';

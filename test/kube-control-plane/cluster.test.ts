@@ -3,7 +3,7 @@
 // runs only when asked: FERRY_TEST_K8S=1 npx vitest run --project integration test/kube-control-plane
 import { AuthorizationV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, VersionApi, type V1EnvVar, type V1Job, type V1PodFailurePolicy } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
-import { startCluster, KUBERNETES_RELEASE, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster, KUBERNETES_RELEASE, type RunningCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 import { startPodAgent, type PodAgent } from './support/pod-agent.ts';
 import { client } from './support/cluster-client.ts';
 import { eventually } from '../support/eventually.ts';

@@ -8,7 +8,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as https from 'node:https';
-import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 import { CHART_DIR, helm } from '../chart/support/chart.ts';
 import { k8sTools, TOOLS_TIMEOUT_MS } from '../chart/support/tools.ts';
 import type { Api } from '../support/api.ts';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 import { OUTSIDE_IP } from '../../scripts/k8s-cluster/node.ts';
 import { buildImage, type FerryImage } from '../../scripts/image-build.ts';
 import { ensureHelm } from '../../scripts/k8s-tools.ts';

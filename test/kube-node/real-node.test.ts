@@ -4,7 +4,7 @@
 //   FERRY_TEST_K8S_NODE=1 npx vitest run --project integration test/kube-node   (npm run test:k8s:node)
 // The suite's files run one after another (--no-file-parallelism): a machine holds one real node at a time.
 import { BatchV1Api, CoreV1Api, Watch, type V1Job, type V1Pod, type V1ResourceRequirements } from '@kubernetes/client-node';
-import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster.ts';
+import { startCluster, type RunningCluster } from '../../scripts/k8s-cluster/control-plane.ts';
 import { client } from '../kube-control-plane/support/cluster-client.ts';
 import { eventually } from '../support/eventually.ts';
 import { readHostState, type HostState } from './support/host-state.ts';

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { RUNNER_ENV } from '@ferry/contracts/runner';
-import { parseCidr, type Cidr } from '@ferry/pipelines/source-policy';
+import { parseCidr, type Cidr } from '@ferry/source-policy';
 import { permanent, RunnerReason, type RunnerFailure } from './runner.failure.js';
 
 const GiB = 1024 ** 3;

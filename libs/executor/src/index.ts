@@ -1,3 +1,2 @@
 export * from './executor.js';
-export * from './local/local.executor.js';
 export * from './runner-launch.builder.js';

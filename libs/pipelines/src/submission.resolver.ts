@@ -10,7 +10,7 @@ import {
 } from '@ferry/contracts';
 import { optionLikeParams } from './argv.renderer.js';
 import type { Catalog } from './catalog.js';
-import { refusedSourceErrors } from './sources/submit-source.check.js';
+import { refusedSourceErrors } from './submit-source.check.js';
 
 const BOUNDED_FIELDS = Object.keys(JOB_BOUNDS) as BoundedField[];
 

@@ -1,4 +1,4 @@
-// The API server's audit log (scripts/k8s-cluster.ts writes ServiceAccounts' requests as JSON lines):
+// The API server's audit log (scripts/k8s-cluster/control-plane.ts writes ServiceAccounts' requests as JSON lines):
 // what Ferry's controller itself asked of Kubernetes, apart from the Job controller, scheduler and kwok.
 import { readFile } from 'node:fs/promises';
 

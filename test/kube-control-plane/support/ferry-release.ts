@@ -4,7 +4,7 @@
 // the chart's Deployments never serve; the gateway and controller under test run as host processes,
 // the controller with the token of the ServiceAccount the chart made (the real RBAC authorizer).
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import type { RunningCluster } from '../../../scripts/k8s-cluster.ts';
+import type { RunningCluster } from '../../../scripts/k8s-cluster/control-plane.ts';
 import { CHART_DIR, helm } from '../../chart/support/chart.ts';
 import { client } from './cluster-client.ts';
 import { eventually } from '../../support/eventually.ts';

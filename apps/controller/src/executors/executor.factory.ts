@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { ConfigError, RUNNER_ENV } from '@ferry/contracts';
-import { LocalExecutor } from '@ferry/executor';
+import { LocalExecutor } from '@ferry/executor-local';
 import type { Catalog } from '@ferry/pipelines';
 import type { Logger } from 'pino';
 import { runnerCommand, type ControllerEnv } from '../config/controller.config.js';

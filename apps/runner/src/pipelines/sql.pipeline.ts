@@ -5,7 +5,7 @@ import { uploadResult } from '../result/result.uploader.js';
 import { missingVariable, type RunnerConfig } from '../runner.config.js';
 import { permanent, RunnerReason } from '../runner.failure.js';
 import { fetchSource } from '../sources/source.fetcher.js';
-import { SourcePolicy } from '@ferry/pipelines/source-policy';
+import { SourcePolicy } from '@ferry/source-policy';
 import { DiskGuard } from '../support/disk.guard.js';
 import { PrivateFolder } from '../support/private-folder.js';
 import { formatBytes } from '../support/size-limit.js';

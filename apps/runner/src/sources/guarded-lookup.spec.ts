@@ -2,7 +2,7 @@ import type { LookupAddress } from 'node:dns';
 import type { LookupOptions } from 'node:dns';
 import { RunnerFailure } from '../runner.failure.js';
 import { guardedLookup, type Resolver } from './guarded-lookup.js';
-import { SourcePolicy } from '@ferry/pipelines/source-policy';
+import { SourcePolicy } from '@ferry/source-policy';
 
 const policy = new SourcePolicy({ allowLoopback: false, allowCidrs: [] });
 

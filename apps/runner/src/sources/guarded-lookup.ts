@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { permanent, RunnerReason, type RunnerFailure } from '../runner.failure.js';
-import type { SourcePolicy } from '@ferry/pipelines/source-policy';
+import type { SourcePolicy } from '@ferry/source-policy';
 
 export type Resolver = (hostname: string, family: number | undefined, callback: (error: Error | null, addresses: LookupAddress[]) => void) => void;
 

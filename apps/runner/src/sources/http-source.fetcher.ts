@@ -7,8 +7,8 @@ import { urlToHttpOptions } from 'node:url';
 import { permanent, RunnerFailure, RunnerReason, transient } from '../runner.failure.js';
 import { formatBytes, sizeLimit } from '../support/size-limit.js';
 import { guardedLookup, refusedConnection } from './guarded-lookup.js';
-import { parseIpAddress } from '@ferry/pipelines/source-policy';
-import type { SourcePolicy } from '@ferry/pipelines/source-policy';
+import { parseIpAddress } from '@ferry/source-policy';
+import type { SourcePolicy } from '@ferry/source-policy';
 
 export const MAX_REDIRECTS = 5;
 const IDLE_TIMEOUT_MS = 30_000;

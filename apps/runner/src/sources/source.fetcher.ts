@@ -1,6 +1,6 @@
 import { copyFileSource } from './file-source.fetcher.js';
 import { fetchHttpSource } from './http-source.fetcher.js';
-import type { SourcePolicy } from '@ferry/pipelines/source-policy';
+import type { SourcePolicy } from '@ferry/source-policy';
 
 export interface SourceFetchOptions {
   readonly policy: SourcePolicy;

@@ -1,5 +1,5 @@
 import type { FieldError } from '@ferry/contracts';
-import { classifyAddress } from './source-policy.js';
+import { classifyAddress } from '@ferry/source-policy';
 
 /**
  * What can be told about a `sql` job's sources at submit (docs/architecture.md §3): a URL whose host is a literal

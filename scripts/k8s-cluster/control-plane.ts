@@ -2,46 +2,36 @@
 // kube-apiserver (RBAC, service-account tokens, audit log) → kube-controller-manager (the real Job
 // controller, raised client QPS and job-sync concurrency) → kube-scheduler → kwok with fake nodes
 // (pods are scheduled and moved through their lifecycle by kwok's stages, no container runs).
-// Binaries are built once from the Go module proxy into ~/.cache/ferry/k8s/ (k8s-cluster/binaries.ts).
+// Binaries are built once from the Go module proxy into ~/.cache/ferry/k8s/ (binaries.ts).
 //
 // Opt-in, a real node (issue 10, ADR 0011; root, one per machine): `ferry-node-0` with containerd 2.3
 // (Debian's runc and CNI plugins), kubelet, kube-proxy (iptables) and CoreDNS as host processes, so
-// pods run for real from locally built images (k8s-cluster/node.ts, node-host.ts, images.ts). The API
+// pods run for real from locally built images (node.ts, node-host.ts, images.ts). The API
 // server then authorizes Node,RBAC, admits NodeRestriction and checks the kubelet's certificate;
 // kwok nodes default to none.
 //
-//   node scripts/k8s-cluster.ts up [--node]     builds what is missing, starts a cluster in the
-//                                               background (state in .ferry/k8s), prints the
-//                                               kubeconfig and timings; --node adds the real node
-//   node scripts/k8s-cluster.ts env             prints `export KUBECONFIG=…` lines for the running cluster
-//   node scripts/k8s-cluster.ts down            stops it (the node's pods, mounts, iptables chains and
-//                                               bridge included) and removes its state
-//   node scripts/k8s-cluster.ts build [--node]  only builds (or finds) the binaries (and the node's
-//                                               binaries and images) and prints how long it took
-//
-// Tests import startCluster() instead (`realNode: true` for the node): the processes are children of
+// cli.ts runs it from the command line (`npm run k8s:up`, `k8s:down`, `k8s:build`). Tests import
+// startCluster() instead (`realNode: true` for the node): the processes are children of
 // the test and stop() ends them.
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_VERSION, type ControlPlaneBinaries } from './k8s-cluster/binaries.ts';
-import { NODE_IP, NODE_NAME, prepareNode, startRealNode, stopRealNode, type PreparedNode, type RealNode } from './k8s-cluster/node.ts';
-import { makeNodePki, makePki, writeKubeconfig, type ClientCertificate, type NodePki, type Pki } from './k8s-cluster/pki.ts';
-import { call, startProcess, stopPid, waitFor, type Log, type ManagedProcess, type Tls } from './k8s-cluster/processes.ts';
-import { freePort } from './lib/nats-server.ts';
+import { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_VERSION, type ControlPlaneBinaries } from './binaries.ts';
+import { NODE_IP, NODE_NAME, prepareNode, startRealNode, type PreparedNode, type RealNode } from './node.ts';
+import { makeNodePki, makePki, writeKubeconfig, type ClientCertificate, type NodePki, type Pki } from './pki.ts';
+import { call, startProcess, waitFor, type Log, type ManagedProcess, type Tls } from './processes.ts';
+import { freePort } from '../lib/nats-server.ts';
+import { AUDIT_POLICY, KWOK_NODE_ANNOTATION, nodeObject, schedulerConfig } from './control-plane-config.ts';
 
-export { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_VERSION };
+export { ensureControlPlaneBinaries, KUBERNETES_RELEASE, KWOK_NODE_ANNOTATION, KWOK_VERSION };
 
-const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 /** kwok's Stage objects: its kwokctl defaults plus Ferry's exit-code stage (see the file). */
 export const KWOK_STAGES = join(REPO_ROOT, 'scripts', 'k8s-cluster', 'kwok-stages.yaml');
 const SERVICE_CIDR = '10.96.0.0/16';
 const SERVICE_CLUSTER_IP = '10.96.0.1';
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
-/** Nodes kwok manages carry this annotation (its --manage-nodes-with-annotation-selector). */
-export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
 export interface ClusterOptions {
   /** State folder (certificates, kubeconfigs, etcd data, logs, audit log); default: a new temp dir. */
@@ -91,55 +81,6 @@ export interface RunningCluster {
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   stop(): Promise<void>;
 }
-
-// ---------------------------------------------------------------------------------------------
-// configuration files
-
-/** Records every request by a ServiceAccount outside kube-system at Metadata level, nothing else. */
-const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: ["RequestReceived"]
-rules:
-# kube-controller-manager's controllers (--use-service-account-credentials) and other system accounts
-- level: None
-  userGroups: ["system:serviceaccounts:kube-system"]
-# the subjects under test: Ferry's controller, runner, … (one line per request: verb, resource, user, code)
-- level: Metadata
-  userGroups: ["system:serviceaccounts"]
-- level: None
-`;
-
-function schedulerConfig(kubeconfig: string, qps: number): string {
-  return `apiVersion: kubescheduler.config.k8s.io/v1
-kind: KubeSchedulerConfiguration
-clientConnection:
-  kubeconfig: ${JSON.stringify(kubeconfig)}
-  qps: ${qps}
-  burst: ${qps * 2}
-leaderElection:
-  leaderElect: false
-`;
-}
-
-function nodeObject(name: string, pods: number): unknown {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok', 'node-role.kubernetes.io/agent': '' },
-    },
-    spec: {},
-    status: {
-      allocatable: { cpu: '64', memory: '256Gi', pods: String(pods), 'ephemeral-storage': '1Ti' },
-      capacity: { cpu: '64', memory: '256Gi', pods: String(pods), 'ephemeral-storage': '1Ti' },
-      nodeInfo: { architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: `${KUBERNETES_RELEASE}-kwok`, kubeProxyVersion: '', containerRuntimeVersion: 'kwok' },
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /** Builds (or finds) the binaries, then starts the control plane and fake nodes; see RunningCluster. */
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
@@ -344,96 +285,5 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   } catch (error) {
     await stopAll();
     throw error;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// CLI
-
-const DEFAULT_STATE = join(REPO_ROOT, '.ferry', 'k8s');
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
-interface ClusterState {
-  readonly apiserverUrl: string;
-  readonly adminKubeconfig: string;
-  readonly auditLog: string;
-  readonly pids: Record<string, number>;
-  /** The real node's component pids (`up --node`), stopped and cleaned up before the control plane's. */
-  readonly nodePids?: Record<string, number>;
-}
-
-async function cliUp(say: Log, realNode: boolean): Promise<void> {
-  const stateDir = process.env['FERRY_K8S_STATE'] ?? DEFAULT_STATE;
-  if (existsSync(join(stateDir, 'cluster.json'))) throw new Error(`a cluster is already up (state in ${stateDir}); run \`node scripts/k8s-cluster.ts down\` first`);
-  const started = Date.now();
-  const kwokNodes = process.env['FERRY_K8S_NODES'];
-  const cluster = await startCluster({ stateDir, detached: true, realNode, ...(kwokNodes === undefined ? {} : { nodes: Number(kwokNodes) }), log: say });
-  const built = { ...cluster.binaries.builtSeconds, ...cluster.node?.binaries.builtSeconds, ...cluster.node?.images.builtSeconds };
-  if (Object.keys(built).length > 0) say(`cold build: ${Object.entries(built).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
-  const warm = cluster.timings['total'] ?? 0;
-  const nodePids = cluster.node === undefined ? undefined : Object.fromEntries(cluster.node.processes.map((each) => [each.name, each.child.pid ?? 0]));
-  const state: ClusterState = { apiserverUrl: cluster.apiserverUrl, adminKubeconfig: cluster.adminKubeconfig, auditLog: cluster.auditLog, pids: cluster.pids, ...(nodePids === undefined ? {} : { nodePids }) };
-  await writeFile(join(stateDir, 'cluster.json'), JSON.stringify({ ...state, timings: cluster.timings }, null, 2));
-  const nodes = [`${cluster.nodeNames.length} kwok nodes`, ...(cluster.node === undefined ? [] : [`real node ${cluster.node.name} (pods ${cluster.node.podCidr}, DNS ${cluster.node.dnsAddress}, test image ${cluster.node.images.busybox.name})`])];
-  say(`control plane ${KUBERNETES_RELEASE} up at ${cluster.apiserverUrl} with ${nodes.join(' and ')}`);
-  say(`start: ${seconds(warm)} (${Object.entries(cluster.timings).map(([name, ms]) => `${name} ${seconds(ms)}`).join(', ')}); whole command ${seconds(Date.now() - started)}`);
-  say(`export KUBECONFIG=${cluster.adminKubeconfig}`);
-}
-
-async function readState(): Promise<{ stateDir: string; state: ClusterState }> {
-  const stateDir = process.env['FERRY_K8S_STATE'] ?? DEFAULT_STATE;
-  const file = join(stateDir, 'cluster.json');
-  if (!existsSync(file)) throw new Error(`no cluster is up (no ${file}); run \`node scripts/k8s-cluster.ts up\``);
-  return { stateDir, state: JSON.parse(await readFile(file, 'utf8')) as ClusterState };
-}
-
-async function cliDown(say: Log): Promise<void> {
-  const stateDir = process.env['FERRY_K8S_STATE'] ?? DEFAULT_STATE;
-  if (!existsSync(join(stateDir, 'cluster.json'))) {
-    say(`no cluster state in ${stateDir}`);
-    return;
-  }
-  const { state } = await readState();
-  if (state.nodePids !== undefined) {
-    await stopRealNode(stateDir, state.nodePids, say);
-    say('stopped the real node and removed its containers, mounts, iptables chains and bridge');
-  }
-  // The pids this script started, newest first (kwok … etcd), each by id; a pid reused since
-  // (after a reboot) does not name the state folder and is left alone.
-  for (const [name, pid] of Object.entries(state.pids).reverse()) {
-    if (await stopPid(pid, stateDir)) say(`stopped ${name} (pid ${pid})`);
-  }
-  await rm(stateDir, { recursive: true, force: true });
-  say(`removed ${stateDir}`);
-}
-
-if (import.meta.main) {
-  const say: Log = (line) => void process.stdout.write(`[k8s] ${line}\n`);
-  const command = process.argv[2] ?? 'help';
-  try {
-    if (command === 'up') {
-      await cliUp(say, process.argv.includes('--node'));
-      // The cluster runs detached; keep-alive sockets to it must not hold this command open.
-      process.exit(0);
-    }
-    else if (command === 'down') await cliDown(say);
-    else if (command === 'env') {
-      const { state } = await readState();
-      process.stdout.write(`export KUBECONFIG=${state.adminKubeconfig}\nexport FERRY_K8S_APISERVER=${state.apiserverUrl}\nexport FERRY_K8S_AUDIT_LOG=${state.auditLog}\n`);
-    } else if (command === 'build') {
-      const started = Date.now();
-      const binaries = await ensureControlPlaneBinaries(say);
-      const node = process.argv.includes('--node') ? await prepareNode(say) : undefined;
-      for (const [name, path] of Object.entries({ ...binaries, ...node?.binaries })) if (typeof path === 'string') say(`${name}: ${path}`);
-      if (node !== undefined) say(`images: ${node.images.pause.name} ${node.images.pause.archive}, ${node.images.busybox.name} ${node.images.busybox.archive}`);
-      const cached = binaries.builtSeconds === undefined && node?.binaries.builtSeconds === undefined && node?.images.builtSeconds === undefined;
-      say(`ready in ${seconds(Date.now() - started)}${cached ? ' (cached)' : ''}`);
-    } else {
-      process.stdout.write('usage: node scripts/k8s-cluster.ts up [--node] | down | env | build [--node]\n');
-      process.exitCode = command === 'help' ? 0 : 2;
-    }
-  } catch (error) {
-    process.stderr.write(`[k8s] ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
   }
 }

@@ -3,8 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RUNNER_ENV, jobKey, parseExitRecord, parseRunnerLine, type Job, type JobErrorReport, type JobExecutor, type LogEntry } from '@ferry/contracts';
-import type { AttemptLaunch, AttemptObservation, Executor, ExecutorSink } from '../executor.js';
-import { buildRunnerLaunch, type RunnerLaunchSettings } from '../runner-launch.builder.js';
+import { buildRunnerLaunch, type AttemptLaunch, type AttemptObservation, type Executor, type ExecutorSink, type RunnerLaunchSettings } from '@ferry/executor';
 
 export interface LocalExecutorOptions {
   /** Identifies this controller process; written into each record's `executor.name`. */
