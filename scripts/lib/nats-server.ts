@@ -2,7 +2,7 @@
 // Plain TypeScript run by Node's type stripping: no build step before NATS can start.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -110,7 +110,8 @@ export interface RunningNatsServer {
 
 /** Starts nats-server with JetStream on loopback and waits until it accepts connections. */
 export async function startNatsServer(options: NatsServerOptions): Promise<RunningNatsServer> {
-  await mkdir(options.storeDir, { recursive: true });
+  // The config may hold the token: this user's alone.
+  await mkdir(options.storeDir, { recursive: true, mode: 0o700 });
   const configPath = join(options.storeDir, 'nats-server.conf');
   const host = options.host ?? '127.0.0.1';
   await writeFile(
@@ -125,7 +126,9 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       ...(options.token === undefined ? [] : [`authorization { token: ${JSON.stringify(options.token)} }`]),
       '',
     ].join('\n'),
+    { mode: 0o600 },
   );
+  await chmod(configPath, 0o600);
   const child = spawn(options.binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {

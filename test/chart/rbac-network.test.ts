@@ -55,6 +55,7 @@ describe('the jobs namespace', () => {
     const manifests = await renderChart(tools.helm);
     const namespace = find(manifests, 'Namespace', 'ferry-jobs');
     expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    expect((namespace.metadata as { annotations?: Record<string, string> }).annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
     const quota = find(manifests, 'ResourceQuota', 'ferry-jobs');
     expect(quota.metadata.namespace).toBe('ferry-jobs');
     expect((quota['spec'] as { hard: Record<string, string> }).hard).toMatchObject({ pods: '100', 'limits.ephemeral-storage': '400Gi' });

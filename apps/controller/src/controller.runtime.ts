@@ -58,6 +58,10 @@ export class ControllerRuntime {
       }
     | undefined;
   #kickPending = false;
+  /** The usage publication under way, if any. */
+  #publishing: Promise<void> | undefined;
+  /** Whether this term's first complete count has zeroed the tenants it found no records of. */
+  #usageSwept = false;
 
   constructor(
     private readonly stores: RuntimeStores,
@@ -128,6 +132,8 @@ export class ControllerRuntime {
     parts.intake.stop();
     parts.queue.close();
     parts.progress.clear();
+    await this.#publishing;
+    this.#usageSwept = false;
     await parts.executor.close();
   }
 
@@ -142,16 +148,32 @@ export class ControllerRuntime {
     });
   }
 
-  /** Writes the usage of the tenants whose counts moved; a failed write is tried again next time. */
-  private async publishUsage(usage: UsageCounter): Promise<void> {
-    for (const [tenant, counted] of usage.takeChanged(new Date())) {
-      try {
-        await this.stores.usage.put(tenant, counted);
-      } catch (error) {
-        usage.restore([tenant]);
-        this.logger.warn({ tenant, err: error }, 'usage not written; retrying');
+  /**
+   * Writes the usage of the tenants whose counts moved; a failed write is tried again next time.
+   * One publication at a time, so an older count never lands after a newer one. The first complete
+   * count also zeroes tenants the bucket still lists but no record belongs to any more.
+   */
+  private publishUsage(usage: UsageCounter): Promise<void> {
+    if (this.#publishing !== undefined) return this.#publishing;
+    this.#publishing = (async () => {
+      if (usage.complete && !this.#usageSwept) {
+        usage.restore(await this.stores.usage.tenants());
+        this.#usageSwept = true;
       }
-    }
+      for (const [tenant, counted] of usage.takeChanged(new Date())) {
+        try {
+          await this.stores.usage.put(tenant, counted);
+        } catch (error) {
+          usage.restore([tenant]);
+          this.logger.warn({ tenant, err: error }, 'usage not written; retrying');
+        }
+      }
+    })()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'usage not published; retrying'))
+      .finally(() => {
+        this.#publishing = undefined;
+      });
+    return this.#publishing;
   }
 
   private async fullResync(queue: KeyedQueue): Promise<void> {

@@ -15,10 +15,10 @@ Impossible or contradictory values stop the install with a message naming the va
 {{- end -}}
 
 {{- if $nats.embedded.enabled -}}
-{{- /* values.schema.json holds maxFileStore to <digits>[K|M|G|T][B]; NATS counts a K as 1024. */ -}}
+{{- /* values.schema.json holds maxFileStore to <digits>[K|M|G|T][B]; NATS reads K as 1000, KB as 1024. */ -}}
 {{- $fileStore := toString $nats.embedded.jetstream.maxFileStore -}}
 {{- $number := regexFind "^[0-9]+" $fileStore -}}
-{{- $units := dict "" 1 "B" 1 "K" 1024 "KB" 1024 "M" 1048576 "MB" 1048576 "G" 1073741824 "GB" 1073741824 "T" 1099511627776 "TB" 1099511627776 -}}
+{{- $units := dict "" 1 "B" 1 "K" 1000 "KB" 1024 "M" 1000000 "MB" 1048576 "G" 1000000000 "GB" 1073741824 "T" 1000000000000 "TB" 1099511627776 -}}
 {{- $unit := trimPrefix $number $fileStore -}}
 {{- if gt (int64 .Values.storage.natsBytes) (mul (int64 $number) (index $units $unit)) -}}
 {{- fail (printf "storage.natsBytes (%d) does not fit in nats.embedded.jetstream.maxFileStore (%s): lower storage.natsBytes or raise maxFileStore (and nats.embedded.persistence.size)" (int64 .Values.storage.natsBytes) $fileStore) -}}

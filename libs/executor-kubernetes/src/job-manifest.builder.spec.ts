@@ -114,6 +114,9 @@ describe('buildJobManifest (docs/architecture.md §6)', () => {
     expect(container(built).resources).toEqual({ requests: { 'ephemeral-storage': '2Gi' }, limits: { 'ephemeral-storage': '8Gi' } });
     expect(built.spec?.template.spec?.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '8Gi' } }]);
     expect(env(built)).toMatchObject({ [RUNNER_ENV.sourceMaxBytes]: String(4 * 1024 ** 3), [RUNNER_ENV.duckdbTempMaxBytes]: String(2 * 1024 ** 3) });
+    // A pipeline that names only a limit below the default request gets a request at its limit.
+    const small = { ...sql, entry: { ...sql.entry, resources: { limits: { 'ephemeral-storage': '512Mi' } } } };
+    expect(container(buildJobManifest(sqlJob, small, settings)).resources).toEqual({ requests: { 'ephemeral-storage': '512Mi' }, limits: { 'ephemeral-storage': '512Mi' } });
   });
 
   it('runs a built-in pipeline with Ferry’s image and runner command, its spec in FERRY_JOB', () => {

@@ -114,26 +114,38 @@ export function buildJobManifest(job: Job, pipeline: Pipeline, settings: JobMani
 
 const EPHEMERAL_STORAGE = 'ephemeral-storage';
 
-/** The pod's disk: the pipeline's own ephemeral-storage request and limit, else the defaults. */
+/**
+ * The pod's disk: the pipeline's own ephemeral-storage request and limit, else the defaults; a
+ * default request above a pipeline's lower limit is lowered to it (the API server refuses a request
+ * over its limit).
+ */
 function podDisk(resources: Pipeline['entry']['resources'], defaults: JobManifestSettings['ephemeralStorage']): { request: string; limit: string } {
-  return {
-    request: resources?.requests?.[EPHEMERAL_STORAGE] ?? defaults.request,
-    limit: resources?.limits?.[EPHEMERAL_STORAGE] ?? defaults.limit,
-  };
+  const limit = resources?.limits?.[EPHEMERAL_STORAGE] ?? defaults.limit;
+  const request = resources?.requests?.[EPHEMERAL_STORAGE] ?? defaults.request;
+  const [requestBytes, limitBytes] = [bytesOf(request), bytesOf(limit)];
+  const over = requestBytes !== undefined && limitBytes !== undefined && requestBytes > limitBytes;
+  return { request: over && resources?.requests?.[EPHEMERAL_STORAGE] === undefined ? limit : request, limit };
+}
+
+/** A quantity in bytes; `undefined` for one client-node cannot read as a whole number (`1.5Gi`). */
+function bytesOf(quantity: string): number | undefined {
+  try {
+    const bytes = Number(quantityToScalar(quantity));
+    return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * The runner's own bounds as shares of the pod's disk limit, so it fails naming what grew
+ * The runner's own bounds as shares of the pod's disk limit, so it usually fails naming what grew
  * (`SourceTooLarge`, `DiskLimitExceeded`) before the kubelet evicts the pod: sources half, DuckDB's
- * spill a quarter, the result and the rest a quarter. Nothing for a limit that is not whole bytes.
+ * spill a quarter. The result keeps FERRY_RESULT_MAX_BYTES; past the limit the eviction says
+ * `DiskLimitExceeded` too. Nothing for a limit client-node cannot read as whole bytes: the runner's
+ * defaults hold then.
  */
 function diskEnv(limit: string): Record<string, string> {
-  let bytes: number;
-  try {
-    bytes = Number(quantityToScalar(limit));
-  } catch {
-    return {};
-  }
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) return {};
+  const bytes = bytesOf(limit);
+  if (bytes === undefined) return {};
   return { [RUNNER_ENV.sourceMaxBytes]: String(Math.floor(bytes / 2)), [RUNNER_ENV.duckdbTempMaxBytes]: String(Math.floor(bytes / 4)) };
 }

@@ -30,6 +30,11 @@ export class IdempotencyStore {
     }
   }
 
+  /** The record a claim of this key left, if it has not expired. */
+  find(tenant: string, idempotencyKey: string): Promise<IdempotencyRecord | undefined> {
+    return this.read(this.key(tenant, idempotencyKey));
+  }
+
   private async read(key: string): Promise<IdempotencyRecord | undefined> {
     try {
       const entry = await this.kv.get(key);

@@ -204,16 +204,19 @@ class BucketDeclarer {
 
   /** The new bucket, or `undefined` when it existed (its limits now the declared ones). */
   private async createIfMissing<T>(stream: string, limits: BucketLimits, create: () => Promise<T>): Promise<T | undefined> {
+    let refused: JetStreamApiError | undefined;
     if ((await streamInfo(this.jsm, stream)) === undefined) {
       try {
         return await create();
       } catch (error) {
         // Another replica created it meanwhile (its add won; this one is refused as above).
         if (!(error instanceof JetStreamApiError)) throw error;
+        refused = error;
       }
     }
     const info = await streamInfo(this.jsm, stream);
-    if (info === undefined) throw new Error(`stream ${stream} vanished while it was declared`);
+    // Not a lost race: the server refused the bucket itself (no room, a bad setting); its error says why.
+    if (info === undefined) throw refused ?? new Error(`stream ${stream} vanished while it was declared`);
     const wanted: Partial<StreamConfig> = { max_bytes: limits.maxBytes, max_age: nanos((limits.maxAgeSeconds ?? 0) * 1000) };
     if (!differs(info.config, wanted)) return undefined;
     assertBoundHolds(info, limits.maxBytes);

@@ -21,6 +21,17 @@ export class UsageStore {
     }
   }
 
+  /** Every tenant the bucket holds usage of (an ordered consumer, deleted when the listing ends). */
+  async tenants(): Promise<string[]> {
+    try {
+      const tenants: string[] = [];
+      for await (const key of await this.kv.keys()) tenants.push(key);
+      return tenants;
+    } catch (error) {
+      throw toDomainError(error);
+    }
+  }
+
   async put(tenant: string, usage: TenantUsage): Promise<void> {
     try {
       await this.kv.put(tenant, encoder.encode(JSON.stringify(usage)));

@@ -50,14 +50,19 @@ interface World {
   readonly requeued: string[];
 }
 
-function world(now = T0, retentionMs = 60_000): World {
+/** A counter whose first listing was empty: it counts from the first record it is told of. */
+function listedCounter(): UsageCounter {
+  const usage = new UsageCounter();
+  usage.listed([]);
+  return usage;
+}
+
+function world(now = T0, retentionMs = 60_000, usage = listedCounter()): World {
   const jobs = new MemoryJobStore();
   const executor = new FakeExecutor();
   const events: World['events'] = [];
   const requeued: string[] = [];
   const progress = new ProgressBuffer({ addAfter: () => undefined }, 1000);
-  const usage = new UsageCounter();
-  usage.listed([]);
   const reconciler = new JobReconciler(
     {
       jobs,
@@ -188,19 +193,31 @@ describe('JobReconciler (against fakes of its ports)', () => {
 
   it("counts each record it reads into its tenant's usage, and counts a purged one out", async () => {
     const job = { ...transitionJob(running(), { state: 'succeeded' }, T0), result: { contentType: 'text/csv', bytes: 5_000, rows: 9, sha256: 'a'.repeat(64) } };
-    const { reconciler, jobs, usage } = world(new Date(T0.getTime() + 60_000));
-    jobs.put(job);
-    jobs.put({ ...queued('01jq0000000000000000000002'), tenant: 'globex' });
-    await reconciler.reconcile(jobKey('globex', '01jq0000000000000000000002'));
-    usage.observe(key(job), job);
-    const counted = Object.fromEntries(usage.takeChanged(T0));
+    const young = world(new Date(T0.getTime() + 1_000));
+    young.jobs.put(job);
+    young.jobs.put({ ...queued('01jq0000000000000000000002'), tenant: 'globex' });
+    await young.reconciler.reconcile(key(job));
+    await young.reconciler.reconcile(jobKey('globex', '01jq0000000000000000000002'));
+    const counted = Object.fromEntries(young.usage.takeChanged(T0));
     expect(counted['acme']).toEqual({ jobs: 1, bytes: storedBytes(job), countedAt: T0.toISOString() });
     expect(counted['acme']?.bytes).toBeGreaterThan(5_000);
     expect(counted['globex']?.jobs).toBe(1);
 
-    await reconciler.reconcile(key(job));
+    // Past retention: the first reconcile counts and purges it, the next reads it gone.
+    const { reconciler, jobs, usage } = world(new Date(T0.getTime() + 60_000));
+    jobs.put(job);
     await reconciler.reconcile(key(job));
     expect(jobs.purged).toEqual([key(job)]);
+    await reconciler.reconcile(key(job));
     expect(usage.takeChanged(T0)).toEqual([['acme', { jobs: 0, bytes: 0, countedAt: T0.toISOString() }]]);
+  });
+
+  it('counts a key whose record cannot be read as nothing, so it never holds the count back', async () => {
+    const counter = new UsageCounter();
+    counter.listed(['not-a-key']);
+    expect(counter.complete).toBe(false);
+    const { reconciler } = world(T0, 60_000, counter);
+    await expect(reconciler.reconcile('not-a-key')).rejects.toMatchObject({ code: 'malformed_message' });
+    expect(counter.complete).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   FerryError,
+  isFerryError,
   isFinalState,
   parseJobKey,
   transitionJob,
@@ -66,8 +67,12 @@ export class JobReconciler {
 
   async reconcile(key: string): Promise<void> {
     const parsed = parseJobKey(key);
-    if (parsed === undefined) throw new FerryError(ErrorCode.MalformedMessage, `not a job key: ${key}`);
-    const stored = await this.ports.jobs.get(parsed.tenant, parsed.jobId);
+    if (parsed === undefined) {
+      // Counted as nothing, so a key no reconcile can read never holds usage back (see UsageCounter).
+      this.ports.usage.observe(key, undefined);
+      throw new FerryError(ErrorCode.MalformedMessage, `not a job key: ${key}`);
+    }
+    const stored = await this.readRecord(key, parsed.tenant, parsed.jobId);
     this.ports.usage.observe(key, stored?.job);
     if (stored === undefined) {
       this.ports.index.remove(key);
@@ -86,6 +91,16 @@ export class JobReconciler {
     const now = this.clock();
     const decision = this.decideFor(current.job, now);
     await this.apply(key, current, decision, now);
+  }
+
+  /** The record; one that cannot be decoded is counted as nothing before the error goes on (retried). */
+  private async readRecord(key: string, tenant: string, jobId: string): Promise<StoredJob | undefined> {
+    try {
+      return await this.ports.jobs.get(tenant, jobId);
+    } catch (error) {
+      if (isFerryError(error, ErrorCode.MalformedMessage)) this.ports.usage.observe(key, undefined);
+      throw error;
+    }
   }
 
   /**

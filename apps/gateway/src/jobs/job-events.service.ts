@@ -86,6 +86,8 @@ export class JobEventsService {
   private async resumePoint(lastEventId: number | undefined): Promise<number | undefined> {
     if (lastEventId === undefined) return undefined;
     const first = await this.nats.stores().events.firstSequence();
+    // 0 asks for everything the stream still holds, however much of its start has rotated away.
+    if (lastEventId === 0) return Math.max(0, first - 1);
     return lastEventId + 1 >= first ? lastEventId : undefined;
   }
 }

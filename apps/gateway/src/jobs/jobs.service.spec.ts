@@ -8,6 +8,9 @@ import { JobsService, type JobsStores } from './jobs.service.js';
 const NOW = new Date('2030-01-01T00:00:00Z');
 class FakeIdempotency {
   readonly claims = new Map<string, IdempotencyRecord>();
+  find(tenant: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return Promise.resolve(this.claims.get(`${tenant}.${key}`));
+  }
   claim(tenant: string, key: string, record: IdempotencyRecord): Promise<ClaimOutcome> {
     const existing = this.claims.get(`${tenant}.${key}`);
     if (existing !== undefined) return Promise.resolve({ claimed: false, existing });
@@ -91,11 +94,14 @@ describe('JobsService (against fakes of its stores)', () => {
   });
 
   it('refuses a new job while its tenant is at a quota, naming it; a retry of an accepted submission still gets its job', async () => {
-    const { jobs, usage, later, service: jobsService } = service();
+    const { jobs, idempotency, usage, later, service: jobsService } = service();
     const accepted = await jobsService.submit('acme', body, 'key-1');
     usage.set('acme', { jobs: 2, bytes: 10, countedAt: NOW.toISOString() });
     later();
     await expect(jobsService.submit('acme', body, undefined)).rejects.toMatchObject({ code: ErrorCode.QuotaExceeded, message: expect.stringContaining('FERRY_TENANT_MAX_JOBS') });
+    // Refused before anything is written: a new key is not claimed.
+    await expect(jobsService.submit('acme', body, 'key-2')).rejects.toMatchObject({ code: ErrorCode.QuotaExceeded });
+    expect(idempotency.claims.has('acme.key-2')).toBe(false);
     expect((await jobsService.submit('acme', body, 'key-1')).job).toEqual(accepted.job);
     expect(jobs.records.size).toBe(1);
     expect((await jobsService.submit('globex', body, undefined)).created).toBe(true);

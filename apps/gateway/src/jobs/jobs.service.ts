@@ -7,6 +7,7 @@ import {
   LIST_LIMIT,
   canonicalJson,
   createQueuedJob,
+  isFerryError,
   isFinalState,
   isJobId,
   newJobId,
@@ -41,7 +42,7 @@ export type ListFilter = Pick<ListRequest, 'entryMatches' | 'jobMatches'>;
 /** The stores the service works through (`NatsLink` in the gateway; small fakes in its spec). */
 export interface JobsStores {
   readonly jobs: Pick<JobStore, 'create' | 'get' | 'require' | 'list' | 'update'>;
-  readonly idempotency: Pick<IdempotencyStore, 'claim'>;
+  readonly idempotency: Pick<IdempotencyStore, 'claim' | 'find'>;
   readonly events: Pick<JobEventStream, 'publish'>;
 }
 
@@ -67,11 +68,12 @@ export class JobsService {
     const now = this.clock();
     let jobId = newJobId(now.getTime());
     let created = true;
-    if (idempotencyKey !== undefined) {
-      if (!IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-        throw new FerryError(ErrorCode.InvalidRequest, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
-      }
-      const bodySha256 = createHash('sha256').update(canonicalJson(body)).digest('hex');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+      throw new FerryError(ErrorCode.InvalidRequest, 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+    }
+    const bodySha256 = idempotencyKey === undefined ? undefined : createHash('sha256').update(canonicalJson(body)).digest('hex');
+    await this.assertRoomForJob(tenant, idempotencyKey, bodySha256);
+    if (idempotencyKey !== undefined && bodySha256 !== undefined) {
       const claim = await stores.idempotency.claim(tenant, idempotencyKey, { jobId, bodySha256, createdAt: now.toISOString() });
       if (!claim.claimed) {
         if (claim.existing.bodySha256 !== bodySha256) {
@@ -83,13 +85,26 @@ export class JobsService {
         if (existing !== undefined) return { job: existing.job, created: false };
       }
     }
-    // After the claim: a retry of a submission that was accepted gets its job, quota or not.
-    await this.quotas.assertRoomForJob(tenant);
     const job = createQueuedJob({ id: jobId, tenant, now, ...submission });
     const stored = await stores.jobs.create(job);
     if (stored !== undefined) return { job, created };
     // Lost a create race for an idempotent job id: the winner's record is the job.
     return { job: (await stores.jobs.require(tenant, jobId)).job, created: false };
+  }
+
+  /**
+   * Refuses a new job of a tenant at a quota before anything is written (a claim would take room in
+   * a store every tenant shares), but not a retry of a submission that was accepted: a key already
+   * claimed with this body goes on to answer with its job.
+   */
+  private async assertRoomForJob(tenant: string, idempotencyKey: string | undefined, bodySha256: string | undefined): Promise<void> {
+    try {
+      await this.quotas.assertRoomForJob(tenant);
+    } catch (error) {
+      if (idempotencyKey === undefined || !isFerryError(error, ErrorCode.QuotaExceeded)) throw error;
+      const claimed = await this.nats.stores().idempotency.find(tenant, idempotencyKey);
+      if (claimed?.bodySha256 !== bodySha256) throw error;
+    }
   }
 
   async get(tenant: string, jobId: string): Promise<Job> {

@@ -26,8 +26,9 @@ describe('uploadStatusFailure', () => {
     });
   });
 
-  it('507 (no room: the tenant\'s bytes quota or a full store) is a permanent QuotaExceeded', () => {
-    expect(uploadStatusFailure(507, 'quota')).toMatchObject({ exitCode: 2, reason: 'QuotaExceeded' });
+  it('507 for the tenant\'s quota is a permanent QuotaExceeded; 507 for a full shared store is transient', () => {
+    expect(uploadStatusFailure(507, '{"type":"urn:ferry:problem:quota_exceeded"}')).toMatchObject({ exitCode: 2, reason: 'QuotaExceeded' });
+    expect(uploadStatusFailure(507, '{"type":"urn:ferry:problem:storage_full"}')).toMatchObject({ exitCode: 75, reason: 'ResultUploadFailed' });
   });
 
   it.each([500, 502, 503, 504, 408, 429])('%i is a transient ResultUploadFailed', (status) => {

@@ -23,14 +23,16 @@ export interface ResultUpload {
 }
 
 /**
- * The gateway's answer to the upload, as an outcome: 2xx stored; 507 no room (the tenant's bytes
- * quota, or a full store) will not pass on a retry of this attempt; other 5xx, 408 and 429 may;
+ * The gateway's answer to the upload, as an outcome: 2xx stored; 507 for the tenant's bytes quota
+ * will not pass on a retry of this attempt; a 507 for a full shared store, other 5xx, 408 and 429 may;
  * any other answer (401/403 a bad or stale token, 404 no such attempt, 409 a stale attempt, 413
  * too large, 422 refused) will not.
  */
 export function uploadStatusFailure(status: number, answer: string): RunnerFailure | undefined {
   if (status >= 200 && status <= 299) return undefined;
   const message = `the gateway answered the result upload with HTTP ${status}${answer === '' ? '' : `: ${answer}`}`;
+  // A full shared store (storage_full) frees up as retention runs; the tenant's own quota does not soon.
+  if (status === 507 && answer.includes('urn:ferry:problem:storage_full')) return transient(RunnerReason.ResultUploadFailed, message);
   if (status === 507) return permanent(RunnerReason.QuotaExceeded, message);
   if (status >= 500 || status === 408 || status === 429) return transient(RunnerReason.ResultUploadFailed, message);
   return permanent(RunnerReason.ResultRefused, message);

@@ -21,6 +21,7 @@ const POLL_MS = 100;
 export class DiskGuard {
   #failure: RunnerFailure | undefined;
   #measuring = false;
+  #stopped = false;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
@@ -37,6 +38,7 @@ export class DiskGuard {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
   }
 
@@ -46,12 +48,16 @@ export class DiskGuard {
     try {
       for (const bound of this.bounds) {
         const bytes = await sizeOf(bound.path);
+        // Stopped while it measured: the writer is done (or closed); nothing to stop any more.
+        if (this.#stopped) return;
         if (bytes <= bound.maxBytes) continue;
         this.#failure = bound.failure(bytes);
         this.stop();
         this.onExceeded();
         return;
       }
+    } catch {
+      // A measurement that fails (a file removed under it) is skipped; the next one runs.
     } finally {
       this.#measuring = false;
     }
