@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { DEFAULT_TOPOLOGY, kvStreamName } from '@ferry/nats';
+import { DEFAULT_TOPOLOGY, kvStreamName, objectStoreStreamName } from '@ferry/nats';
 import { TestController } from '../support/controller.ts';
 import { TestGateway } from '../support/gateway.ts';
 import { TestNats } from '../support/nats.ts';
@@ -15,7 +15,7 @@ async function maxAges(jsm: JetStreamManager): Promise<Record<string, number>> {
     DEFAULT_TOPOLOGY.logsStream,
     DEFAULT_TOPOLOGY.listIndexStream,
     kvStreamName(DEFAULT_TOPOLOGY.idempotencyBucket),
-    `OBJ_${DEFAULT_TOPOLOGY.resultsBucket}`,
+    objectStoreStreamName(DEFAULT_TOPOLOGY.resultsBucket),
   ];
   const ages: Record<string, number> = {};
   for (const stream of streams) ages[stream] = (await jsm.streams.info(stream)).config.max_age / 1e9;
@@ -27,7 +27,7 @@ const EXPECTED = {
   [DEFAULT_TOPOLOGY.logsStream]: HOUR,
   [DEFAULT_TOPOLOGY.listIndexStream]: HOUR + 86_400,
   [kvStreamName(DEFAULT_TOPOLOGY.idempotencyBucket)]: 120,
-  [`OBJ_${DEFAULT_TOPOLOGY.resultsBucket}`]: HOUR,
+  [objectStoreStreamName(DEFAULT_TOPOLOGY.resultsBucket)]: HOUR,
 };
 
 /** Until the controller has ensured the topology: its durable consumer exists right after. */

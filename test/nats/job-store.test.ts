@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ErrorCode, FerryError, transitionJob } from '@ferry/contracts';
-import { DEFAULT_STORE_BYTES, DEFAULT_TOPOLOGY, IdempotencyStore, JobStore, ensureTopology, kvStreamName, reservedBytes, splitStore } from '@ferry/nats';
+import { DEFAULT_STORE_BYTES, DEFAULT_TOPOLOGY, IdempotencyStore, JobStore, ensureTopology, kvStreamName, objectStoreStreamName, reservedBytes, splitStore } from '@ferry/nats';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -64,7 +64,7 @@ describe('ensureTopology', () => {
     const after = await ensureTopology(connection, DEFAULT_TOPOLOGY);
     expect((await after.jsm.streams.info(DEFAULT_TOPOLOGY.logsStream)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.logs);
     expect((await after.jsm.streams.info(kvStreamName(DEFAULT_TOPOLOGY.jobsBucket))).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.jobs);
-    expect((await after.jsm.streams.info(`OBJ_${DEFAULT_TOPOLOGY.resultsBucket}`)).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.results);
+    expect((await after.jsm.streams.info(objectStoreStreamName(DEFAULT_TOPOLOGY.resultsBucket))).config.max_bytes).toBe(DEFAULT_TOPOLOGY.maxBytes.results);
   });
 
   it('refuses to lower a bound below what a store that refuses writes holds, naming the setting, and changes nothing', async () => {

@@ -191,7 +191,7 @@ class BucketDeclarer {
   }
 
   async objects(name: string, limits: BucketLimits): Promise<ObjectStore> {
-    const created = await this.createIfMissing(`OBJ_${name}`, limits, () =>
+    const created = await this.createIfMissing(objectStoreStreamName(name), limits, () =>
       this.#objm.create(name, {
         storage: StorageType.File,
         replicas: this.replicas,
@@ -228,6 +228,11 @@ class BucketDeclarer {
 /** The stream behind a KV bucket, as JetStream names it. */
 export function kvStreamName(bucket: string): string {
   return `KV_${bucket}`;
+}
+
+/** The stream behind an object store, as JetStream names it. */
+export function objectStoreStreamName(bucket: string): string {
+  return `OBJ_${bucket}`;
 }
 
 /**

@@ -11,11 +11,16 @@ const FROM_THE_START = '0';
  * same key from the shared secret, so a stream resumes on any replica.
  */
 export class EventIds {
+  /** Encrypts the block. */
   readonly #key: Buffer;
+  /** Tags the job a block belongs to: a key of its own, derived apart from the cipher's. */
+  readonly #tagKey: Buffer;
 
-  /** `secret` undefined (no FERRY_RESULT_SECRET): a key of this process, so a resume on another replica starts from the snapshot. */
+  /** `secret` undefined (no FERRY_RESULT_SECRET): keys of this process, so a resume on another replica starts from the snapshot. */
   constructor(secret: string | undefined) {
-    this.#key = secret === undefined ? randomBytes(16) : Buffer.from(hkdfSync('sha256', secret, '', 'ferry sse event ids', 16));
+    const root = secret ?? randomBytes(32).toString('base64url');
+    this.#key = Buffer.from(hkdfSync('sha256', root, '', 'ferry sse event ids', 16));
+    this.#tagKey = Buffer.from(hkdfSync('sha256', root, '', 'ferry sse event id tags', 32));
   }
 
   encode(tenant: string, jobId: string, sequence: number): string {
@@ -41,6 +46,6 @@ export class EventIds {
   }
 
   private tag(tenant: string, jobId: string): Buffer {
-    return createHmac('sha256', this.#key).update(`${tenant}.${jobId}`).digest().subarray(0, 8);
+    return createHmac('sha256', this.#tagKey).update(`${tenant}.${jobId}`).digest().subarray(0, 8);
   }
 }
