@@ -42,6 +42,11 @@ const LIST_EXAMINE_BUDGET = 2_000;
 const RECORD_READ_BATCH = 256;
 const encoder = new TextEncoder();
 
+/** A record as the jobs bucket stores it (its size is what a tenant's usage counts). */
+export function encodeJob(job: Job): Uint8Array {
+  return encoder.encode(JSON.stringify(job));
+}
+
 /**
  * Job records in the KV bucket, keyed `<tenant>.<id>`. Creation is create-only and every change is
  * a compare-and-set on the revision read, retried when another writer got there first, so two
@@ -69,7 +74,7 @@ export class JobStore {
   async create(job: Job): Promise<StoredJob | undefined> {
     await this.index.append(job);
     try {
-      const revision = await this.kv.create(jobKey(job.tenant, job.id), encoder.encode(JSON.stringify(job)));
+      const revision = await this.kv.create(jobKey(job.tenant, job.id), encodeJob(job));
       return { job, revision };
     } catch (error) {
       if (isWrongLastSequence(error)) return undefined;
@@ -105,7 +110,7 @@ export class JobStore {
       if (next === undefined) return { ...current, changed: false };
       assertForward(current.job, next);
       try {
-        const revision = await this.kv.update(jobKey(tenant, jobId), encoder.encode(JSON.stringify(next)), current.revision);
+        const revision = await this.kv.update(jobKey(tenant, jobId), encodeJob(next), current.revision);
         return { job: next, revision, changed: true };
       } catch (error) {
         if (!isWrongLastSequence(error)) throw toDomainError(error);
@@ -124,7 +129,7 @@ export class JobStore {
   async replace(current: StoredJob, next: Job): Promise<number | undefined> {
     assertForward(current.job, next);
     try {
-      return await this.kv.update(jobKey(next.tenant, next.id), encoder.encode(JSON.stringify(next)), current.revision);
+      return await this.kv.update(jobKey(next.tenant, next.id), encodeJob(next), current.revision);
     } catch (error) {
       if (isWrongLastSequence(error)) return undefined;
       throw toDomainError(error);

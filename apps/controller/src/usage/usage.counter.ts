@@ -1,4 +1,5 @@
 import type { Job, TenantUsage } from '@ferry/contracts';
+import { encodeJob } from '@ferry/nats';
 
 interface Counted {
   readonly tenant: string;
@@ -10,9 +11,9 @@ interface Totals {
   bytes: number;
 }
 
-/** The bytes a record takes in the jobs bucket (its JSON, as the job store writes it) and its result. */
+/** The bytes a record takes in the jobs bucket (as the job store encodes it) and its result. */
 export function storedBytes(job: Job): number {
-  return Buffer.byteLength(JSON.stringify(job)) + (job.result?.bytes ?? 0);
+  return encodeJob(job).byteLength + (job.result?.bytes ?? 0);
 }
 
 /**
